@@ -1,0 +1,133 @@
+namespace Booking.Abstractions;
+
+[GenerateSerializer, Immutable, Alias("booking.opening-hours")]
+public sealed record OpeningPeriod(
+    [property: Id(0)] DayOfWeek Day,
+    [property: Id(1)] TimeOnly Open,
+    [property: Id(2)] TimeOnly Close);
+
+/// <summary>A centre as its manager defines it (API.md, PUT /manage/centres/{id}).</summary>
+[GenerateSerializer, Immutable, Alias("booking.centre-definition")]
+public sealed record CentreDefinition(
+    [property: Id(0)] string Name,
+    [property: Id(1)] string Address,
+    [property: Id(2)] string Postcode,
+    [property: Id(3)] string City,
+    [property: Id(4)] double Latitude,
+    [property: Id(5)] double Longitude,
+    [property: Id(6)] string TimeZone,
+    [property: Id(7)] int Lines,
+    [property: Id(8)] int SlotMinutes,
+    [property: Id(9)] IReadOnlyList<OpeningPeriod> OpeningHours,
+    [property: Id(10)] IReadOnlyList<DateOnly> ClosedDates,
+    [property: Id(11)] IReadOnlyList<string> Vaccines,
+    [property: Id(12)] int BookingHorizonDays,
+    [property: Id(13)] bool BookForecastDoses);
+
+[GenerateSerializer, Immutable, Alias("booking.centre-info")]
+public sealed record CentreInfo(
+    [property: Id(0)] string Id,
+    [property: Id(1)] CentreDefinition Definition,
+    [property: Id(2)] bool Created);
+
+[GenerateSerializer, Immutable, Alias("booking.delivery")]
+public sealed record DeliveryInfo(
+    [property: Id(0)] string DeliveryId,
+    [property: Id(1)] string Vaccine,
+    [property: Id(2)] DateOnly Date,
+    [property: Id(3)] int Doses,
+    [property: Id(4)] string Status);
+
+[GenerateSerializer, Immutable, Alias("booking.appointment")]
+public sealed record AppointmentInfo(
+    [property: Id(0)] int Dose,
+    [property: Id(1)] string CentreId,
+    [property: Id(2)] DateTimeOffset Start);
+
+[GenerateSerializer, Immutable, Alias("booking.booking")]
+public sealed record BookingInfo(
+    [property: Id(0)] string Reference,
+    [property: Id(1)] string Status,
+    [property: Id(2)] string Vaccine,
+    [property: Id(3)] string CentreId,
+    [property: Id(4)] IReadOnlyList<AppointmentInfo> Appointments);
+
+/// <summary>Who is booking, reduced to keyed hashes: the centre never sees personal data in clear.</summary>
+[GenerateSerializer, Immutable, Alias("booking.citizen-keys")]
+public sealed record CitizenKeys(
+    [property: Id(0)] string IdentityKey,
+    [property: Id(1)] string BirthDateCheck);
+
+/// <summary>An Idempotency-Key as the API received it, scoped to the calling portal, with a hash of the body.</summary>
+[GenerateSerializer, Immutable, Alias("booking.idempotency")]
+public sealed record IdempotencyTag(
+    [property: Id(0)] string Scope,
+    [property: Id(1)] string Key,
+    [property: Id(2)] string RequestHash);
+
+[GenerateSerializer, Immutable, Alias("booking.book-pair")]
+public sealed record BookPairCommand(
+    [property: Id(0)] string Vaccine,
+    [property: Id(1)] DateTimeOffset FirstDose,
+    [property: Id(2)] DateTimeOffset? SecondDose,
+    [property: Id(3)] CitizenKeys Citizen,
+    [property: Id(4)] IdempotencyTag? Idempotency);
+
+[GenerateSerializer, Immutable, Alias("booking.first-dose-slot")]
+public sealed record SlotInfo(
+    [property: Id(0)] DateTimeOffset Start,
+    [property: Id(1)] int Remaining,
+    [property: Id(2)] DateTimeOffset? SecondDoseEarliest,
+    [property: Id(3)] DateTimeOffset? SecondDoseLatest);
+
+/// <summary>The refusals a caller can cause; each maps to one problem type of the HTTP contract.</summary>
+public enum ProblemKind
+{
+    Validation,
+    CentreNotFound,
+    BookingNotFound,
+    SlotFull,
+    NoSecondDose,
+    OutOfStock,
+    AlreadyBooked,
+    NotActive,
+}
+
+[GenerateSerializer, Immutable, Alias("booking.problem")]
+public sealed record Problem(
+    [property: Id(0)] ProblemKind Kind,
+    [property: Id(1)] string Detail,
+    [property: Id(2)] string? Field = null);
+
+/// <summary>What a command produced, or why it produced nothing. Refusals are values, not exceptions.</summary>
+[GenerateSerializer, Immutable, Alias("booking.result")]
+public sealed record Result<T>(
+    [property: Id(0)] T? Value,
+    [property: Id(1)] Problem? Problem)
+{
+    public bool Succeeded => Problem is null;
+
+    public static Result<T> Ok(T value) => new(value, null);
+
+    public static Result<T> Refused(Problem problem) => new(default, problem);
+}
+
+/// <summary>
+/// The decision could not be made durable (database unreachable, a batch failed, or its outcome
+/// is unknown). Nothing is confirmed; the caller may retry (HTTP 503).
+/// </summary>
+[GenerateSerializer, Alias("booking.storage-unavailable")]
+public sealed class StorageUnavailableException : Exception
+{
+    public StorageUnavailableException()
+    {
+    }
+
+    public StorageUnavailableException(string message) : base(message)
+    {
+    }
+
+    public StorageUnavailableException(string message, Exception inner) : base(message, inner)
+    {
+    }
+}

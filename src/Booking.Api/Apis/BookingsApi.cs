@@ -1,0 +1,193 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Booking.Abstractions;
+using Booking.Api.Security;
+using Booking.Grains.Centres;
+using Booking.Grains.Domain;
+using Booking.Grains.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using PhoneNumbers;
+
+namespace Booking.Api.Apis;
+
+public sealed record CitizenRequest(string? FirstName, string? LastName, string? BirthDate, string? Phone, string? Email, string? HealthNumber);
+
+public sealed record CreateBookingRequest(string? CentreId, string? Vaccine, string? FirstDose, string? SecondDose, CitizenRequest? Citizen);
+
+/// <summary>What every booking handler needs, injected as one parameter.</summary>
+public sealed record BookingServices(IGrainFactory Grains, LedgerStore Store, IdentityKeys Identity, VaccineCatalog Catalog)
+{
+    public ICitizenGrain Citizen(string identityKey) => Grains.GetGrain<ICitizenGrain>(identityKey);
+}
+
+public static class BookingsApi
+{
+    private static readonly PhoneNumberUtil Phones = PhoneNumberUtil.GetInstance();
+
+    public static RouteGroupBuilder MapBookingsApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v1/bookings")
+            .RequireAuthorization(ApiKeyDefaults.PortalPolicy)
+            .RequireRateLimiting(ApiKeyDefaults.RateLimitPolicy)
+            .WithTags("Bookings");
+        group.MapPost("/", CreateAsync).WithName("CreateBooking")
+            .WithSummary("Book a first dose and its second dose in one step");
+        group.MapGet("/{reference}", GetAsync).WithName("GetBooking").WithSummary("Look up a booking (needs the birth date)");
+        group.MapDelete("/{reference}", CancelAsync).WithName("CancelBooking").WithSummary("Cancel both appointments");
+        return group;
+    }
+
+    public static async Task<Results<Created<BookingInfo>, ContentHttpResult, ProblemHttpResult>> CreateAsync(
+        CreateBookingRequest body,
+        [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey,
+        HttpContext http,
+        BookingServices s)
+    {
+        var input = new Input();
+        var centreId = input.Text("centreId", body.CentreId, 64);
+        var vaccine = CentresApi.ReadVaccine(input, body.Vaccine, s.Catalog);
+        var first = input.Instant("firstDose", body.FirstDose);
+        var second = input.Instant("secondDose", body.SecondDose, required: false);
+        var citizen = ReadCitizen(input, body.Citizen, s.Identity);
+        if (idempotencyKey is { Length: 0 or > 100 })
+        {
+            input.Fail("Idempotency-Key", "1 to 100 characters.");
+        }
+        if (!input.IsValid)
+        {
+            return Problems.Validation(input.Errors);
+        }
+        if (!ManageApi.IsCentreId(centreId))
+        {
+            return Problems.CentreNotFound(centreId);
+        }
+
+        IdempotencyTag? tag = null;
+        if (idempotencyKey is not null)
+        {
+            tag = new IdempotencyTag(ApiKeyDefaults.ClientName(http.User), idempotencyKey, RequestHash(body));
+            if (await Replay(s.Store, tag) is { } replay)
+            {
+                return replay;
+            }
+        }
+
+        var command = new BookPairCommand(vaccine, first!.Value, second, citizen, tag);
+        var result = await s.Citizen(citizen.IdentityKey).Book(centreId, command);
+        if (result.Value is { } booking)
+        {
+            return TypedResults.Created($"/api/v1/bookings/{booking.Reference}", booking);
+        }
+        // Two copies of one request raced: the loser finds the winner's answer stored.
+        if (tag is not null && result.Problem!.Kind == ProblemKind.AlreadyBooked && await Replay(s.Store, tag) is { } raced)
+        {
+            return raced;
+        }
+        return Problems.From(result.Problem!);
+    }
+
+    public static async Task<Results<Ok<BookingInfo>, ProblemHttpResult>> GetAsync(
+        string reference, string? birthDate, BookingServices s)
+    {
+        if (await Locate(s, reference, birthDate) is not { } found)
+        {
+            return Problems.BookingNotFound();
+        }
+        var booking = await s.Grains.GetGrain<ICentreGrain>(found.CentreId).FindBooking(reference, found.BirthDateCheck);
+        return booking is null ? Problems.BookingNotFound() : TypedResults.Ok(booking);
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> CancelAsync(
+        string reference, string? birthDate, BookingServices s)
+    {
+        if (await Locate(s, reference, birthDate) is not { } found)
+        {
+            return Problems.BookingNotFound();
+        }
+        var result = await s.Citizen(found.IdentityKey).Cancel(found.CentreId, reference, found.BirthDateCheck);
+        return result.Succeeded ? TypedResults.NoContent() : Problems.From(result.Problem!);
+    }
+
+    private static async Task<(string CentreId, string IdentityKey, string BirthDateCheck)?> Locate(
+        BookingServices s, string reference, string? birthDate)
+    {
+        var input = new Input();
+        var date = input.Date("birthDate", birthDate);
+        if (!input.IsValid || !BookingReference.IsWellFormed(reference) || await s.Store.FindReferenceAsync(reference) is not { } row)
+        {
+            return null;
+        }
+        return (row.CentreId, row.IdentityKey, s.Identity.BirthDateCheck(date));
+    }
+
+    private static async Task<Results<Created<BookingInfo>, ContentHttpResult, ProblemHttpResult>?> Replay(LedgerStore store, IdempotencyTag tag)
+    {
+        if (await store.FindIdempotencyAsync(tag.Scope, tag.Key) is not { } stored)
+        {
+            return null;
+        }
+        if (stored.RequestHash != tag.RequestHash)
+        {
+            return Problems.IdempotencyKeyReused();
+        }
+        return TypedResults.Content(stored.Response, "application/json", Encoding.UTF8, stored.StatusCode);
+    }
+
+    private static CitizenKeys ReadCitizen(Input input, CitizenRequest? citizen, IdentityKeys identity)
+    {
+        if (citizen is null)
+        {
+            input.Fail("citizen", "Required.");
+            return new CitizenKeys("", "");
+        }
+        var firstName = input.Text("citizen.firstName", citizen.FirstName, 100);
+        var lastName = input.Text("citizen.lastName", citizen.LastName, 100);
+        var birthDate = input.Date("citizen.birthDate", citizen.BirthDate);
+        if (input.IsValid && (birthDate.Year < 1900 || birthDate > DateOnly.FromDateTime(DateTime.UtcNow)))
+        {
+            input.Fail("citizen.birthDate", "Not a plausible birth date.");
+        }
+        if (firstName.Length > 0 && IdentityKeys.Normalise(firstName).Length == 0)
+        {
+            input.Fail("citizen.firstName", "Must contain letters.");
+        }
+        if (lastName.Length > 0 && IdentityKeys.Normalise(lastName).Length == 0)
+        {
+            input.Fail("citizen.lastName", "Must contain letters.");
+        }
+        var phone = input.Text("citizen.phone", citizen.Phone, 32);
+        if (phone.Length > 0 && !IsMobile(phone))
+        {
+            input.Fail("citizen.phone", "Not a valid mobile number.");
+        }
+        if (citizen.Email is { } email && (email.Length > 254 || !email.Contains('@', StringComparison.Ordinal)))
+        {
+            input.Fail("citizen.email", "Not a valid e-mail address.");
+        }
+        var healthNumber = input.Text("citizen.healthNumber", citizen.HealthNumber, 32, required: false);
+        var identityKey = healthNumber.Length > 0
+            ? identity.ForHealthNumber(healthNumber)
+            : identity.ForPerson(lastName, firstName, birthDate);
+        return new CitizenKeys(identityKey, identity.BirthDateCheck(birthDate));
+    }
+
+    private static bool IsMobile(string phone)
+    {
+        try
+        {
+            var number = Phones.Parse(phone, "FR");
+            return Phones.IsValidNumber(number)
+                && Phones.GetNumberType(number) is PhoneNumberType.MOBILE or PhoneNumberType.FIXED_LINE_OR_MOBILE;
+        }
+        catch (NumberParseException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>A repeat must carry the same request: compare a hash of its canonical JSON.</summary>
+    private static string RequestHash(CreateBookingRequest body) =>
+        Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(body)));
+}

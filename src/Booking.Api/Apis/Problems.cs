@@ -1,0 +1,45 @@
+using Booking.Abstractions;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Booking.Api.Apis;
+
+/// <summary>The problem types of the HTTP contract (RFC 9457), one place for all of them.</summary>
+public static class Problems
+{
+    public const string TypePrefix = "/problems/";
+
+    public static ProblemHttpResult From(Problem problem) => problem.Kind switch
+    {
+        ProblemKind.Validation => Validation(new Dictionary<string, string[]> { [problem.Field ?? "body"] = [problem.Detail] }),
+        ProblemKind.CentreNotFound => Create(StatusCodes.Status404NotFound, "centre-not-found", "Centre not found", problem.Detail),
+        ProblemKind.BookingNotFound => BookingNotFound(),
+        ProblemKind.SlotFull => Create(StatusCodes.Status409Conflict, "slot-full", "Slot full", problem.Detail),
+        ProblemKind.NoSecondDose => Create(StatusCodes.Status409Conflict, "no-second-dose", "No second dose", problem.Detail),
+        ProblemKind.OutOfStock => Create(StatusCodes.Status409Conflict, "out-of-stock", "Out of stock", problem.Detail),
+        ProblemKind.AlreadyBooked => Create(StatusCodes.Status409Conflict, "already-booked", "Already booked", problem.Detail),
+        ProblemKind.NotActive => Create(StatusCodes.Status409Conflict, "not-active", "Booking not active", problem.Detail),
+        _ => throw new ArgumentOutOfRangeException(nameof(problem), problem.Kind, "Unknown problem kind."),
+    };
+
+    public static ProblemHttpResult Validation(IDictionary<string, string[]> errors) =>
+        TypedResults.Problem(new HttpValidationProblemDetails(errors)
+        {
+            Status = StatusCodes.Status422UnprocessableEntity,
+            Type = TypePrefix + "validation",
+            Title = "The request has invalid fields",
+        });
+
+    public static ProblemHttpResult CentreNotFound(string centreId) =>
+        Create(StatusCodes.Status404NotFound, "centre-not-found", "Centre not found", $"Centre '{centreId}' does not exist.");
+
+    /// <summary>The same answer for an unknown reference and a wrong birth date: references cannot be probed.</summary>
+    public static ProblemHttpResult BookingNotFound() =>
+        Create(StatusCodes.Status404NotFound, "booking-not-found", "Booking not found", "No booking matches this reference and birth date.");
+
+    public static ProblemHttpResult IdempotencyKeyReused() =>
+        Create(StatusCodes.Status422UnprocessableEntity, "idempotency-key-reused", "Idempotency-Key reused",
+            "This Idempotency-Key was already used with a different request body.");
+
+    public static ProblemHttpResult Create(int status, string type, string title, string detail) =>
+        TypedResults.Problem(detail: detail, statusCode: status, title: title, type: TypePrefix + type);
+}

@@ -1,0 +1,106 @@
+using System.Net;
+using System.Threading.RateLimiting;
+using Booking.Api.Apis;
+using Booking.Api.Security;
+using Booking.Grains.Domain;
+using Booking.Grains.Storage;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Orleans.Configuration;
+
+namespace Booking.Api.Infrastructure;
+
+public static class HostingExtensions
+{
+    /// <summary>Storage, the group-commit writer and the Orleans silo, in the order they must start.</summary>
+    public static WebApplicationBuilder AddBookingEngine(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => NpgsqlDataSource.Create(sp.GetRequiredService<IConfiguration>().BookingConnectionString()));
+        services.AddSingleton<LedgerStore>();
+        // Hosted services start in registration order and stop in reverse: migrations run before
+        // the silo, and the writer outlives the silo so that decisions in flight still commit.
+        services.AddHostedService<DatabaseMigration>();
+        services.AddSingleton<LedgerWriter>();
+        services.AddSingleton<ILedgerWriter>(sp => sp.GetRequiredService<LedgerWriter>());
+        services.AddHostedService(sp => sp.GetRequiredService<LedgerWriter>());
+
+        builder.UseOrleans(silo =>
+        {
+            silo.UseAdoNetClustering((OptionsBuilder<AdoNetClusteringSiloOptions> clustering) =>
+                clustering.Configure<IConfiguration>((o, c) =>
+                {
+                    o.Invariant = "Npgsql";
+                    o.ConnectionString = c.BookingConnectionString();
+                }));
+            silo.Services.AddOptions<ClusterOptions>().Configure<IConfiguration>((o, c) =>
+            {
+                o.ClusterId = c["Orleans:ClusterId"] ?? "booking";
+                o.ServiceId = c["Orleans:ServiceId"] ?? "booking";
+            });
+            silo.Services.AddOptions<EndpointOptions>().Configure<IConfiguration>((o, c) =>
+            {
+                // Loopback unless told otherwise: a development silo must not be reachable from the network.
+                var address = IPAddress.Parse(c["Orleans:Address"] ?? "127.0.0.1");
+                o.AdvertisedIPAddress = address;
+                o.SiloPort = c.GetValue("Orleans:SiloPort", 11111);
+                o.GatewayPort = c.GetValue("Orleans:GatewayPort", 30000);
+                o.SiloListeningEndpoint = new IPEndPoint(address, o.SiloPort);
+                o.GatewayListeningEndpoint = new IPEndPoint(address, o.GatewayPort);
+            });
+        });
+        services.AddHostedService<DemoSeed>();
+        return builder;
+    }
+
+    /// <summary>HTTP concerns: keys, rate limits, problem details, OpenAPI and the handlers' services.</summary>
+    public static WebApplicationBuilder AddBookingApi(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.Configure<ApiKeyOptions>(builder.Configuration.GetSection("Booking"));
+        services.AddSingleton(VaccineCatalog.Default);
+        services.AddSingleton(sp => new IdentityKeys(Convert.FromBase64String(
+            sp.GetRequiredService<IConfiguration>()["Booking:IdentitySecret"]
+            ?? throw new InvalidOperationException("Booking:IdentitySecret is not configured."))));
+        services.AddSingleton<BookingServices>();
+
+        services.AddAuthentication(ApiKeyDefaults.Scheme)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyHandler>(ApiKeyDefaults.Scheme, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(ApiKeyDefaults.PortalPolicy, p => p.RequireClaim(ApiKeyDefaults.ScopeClaim, "portal"))
+            .AddPolicy(ApiKeyDefaults.OperatorPolicy, p => p.RequireClaim(ApiKeyDefaults.ScopeClaim, "operator"));
+
+        services.AddRateLimiter(options =>
+        {
+            options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            options.AddPolicy(ApiKeyDefaults.RateLimitPolicy, http =>
+            {
+                var permits = http.RequestServices.GetRequiredService<IOptionsMonitor<ApiKeyOptions>>().CurrentValue.PermitsPerSecond;
+                return RateLimitPartition.GetTokenBucketLimiter(ApiKeyDefaults.ClientName(http.User), _ => new TokenBucketRateLimiterOptions
+                {
+                    TokenLimit = permits,
+                    TokensPerPeriod = permits,
+                    ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                    QueueLimit = 0,
+                });
+            });
+            options.OnRejected = async (context, cancellationToken) =>
+            {
+                context.HttpContext.Response.Headers.RetryAfter = "1";
+                await Problems.Create(StatusCodes.Status429TooManyRequests, "rate-limited", "Too many requests",
+                    "This API key sent more requests than its quota allows; retry after the delay.").ExecuteAsync(context.HttpContext);
+            };
+        });
+
+        services.AddProblemDetails();
+        services.AddExceptionHandler<UnavailableHandler>();
+        services.AddOpenApi();
+        services.AddHealthChecks().AddCheck<ReadinessCheck>("ready", tags: ["ready"]);
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(
+            new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase)));
+        return builder;
+    }
+}

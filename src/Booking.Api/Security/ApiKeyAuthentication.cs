@@ -1,0 +1,77 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+
+namespace Booking.Api.Security;
+
+/// <summary>A configured key: only its SHA-256 is stored, never the key itself.</summary>
+public sealed class ApiKeyEntry
+{
+    public string Name { get; set; } = "";
+
+    public string Sha256 { get; set; } = "";
+
+    public string Scope { get; set; } = "";
+}
+
+public sealed class ApiKeyOptions
+{
+    public List<ApiKeyEntry> ApiKeys { get; set; } = [];
+
+    /// <summary>Requests per second allowed to each key (a portal sends all its citizens' traffic).</summary>
+    public int PermitsPerSecond { get; set; } = 50_000;
+}
+
+public static class ApiKeyDefaults
+{
+    public const string Scheme = "ApiKey";
+    public const string Header = "X-Api-Key";
+    public const string ScopeClaim = "scope";
+    public const string PortalPolicy = "portal";
+    public const string OperatorPolicy = "operator";
+    public const string RateLimitPolicy = "per-key";
+
+    public static string ClientName(ClaimsPrincipal user) => user.Identity?.Name ?? "anonymous";
+}
+
+/// <summary>Authenticates the X-Api-Key header against the configured key hashes.</summary>
+public sealed class ApiKeyHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    IOptionsMonitor<ApiKeyOptions> keys,
+    ILoggerFactory logger,
+    UrlEncoder encoder) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        if (!Request.Headers.TryGetValue(ApiKeyDefaults.Header, out var values) || values.Count != 1 || string.IsNullOrEmpty(values[0]))
+        {
+            return Task.FromResult(AuthenticateResult.NoResult());
+        }
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(values[0]!));
+        foreach (var key in keys.CurrentValue.ApiKeys)
+        {
+            if (CryptographicOperations.FixedTimeEquals(hash, Convert.FromHexString(key.Sha256)))
+            {
+                var identity = new ClaimsIdentity(
+                    [new Claim(ClaimTypes.Name, key.Name), new Claim(ApiKeyDefaults.ScopeClaim, key.Scope)], Scheme.Name);
+                return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name)));
+            }
+        }
+        return Task.FromResult(AuthenticateResult.Fail("Unknown API key."));
+    }
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
+        WriteProblem(StatusCodes.Status401Unauthorized, "unauthorized", "A valid X-Api-Key header is required.");
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        WriteProblem(StatusCodes.Status403Forbidden, "forbidden", "This API key's scope does not allow this endpoint.");
+
+    private Task WriteProblem(int status, string type, string detail)
+    {
+        Response.StatusCode = status;
+        return Results.Problem(detail: detail, statusCode: status, type: Apis.Problems.TypePrefix + type).ExecuteAsync(Context);
+    }
+}

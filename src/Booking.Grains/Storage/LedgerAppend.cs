@@ -1,0 +1,45 @@
+namespace Booking.Grains.Storage;
+
+public sealed record LedgerRow(string CentreId, long Seq, string Kind, string Payload, DateTimeOffset RecordedAt);
+
+public sealed record BookingReferenceRow(string Reference, string CentreId, string IdentityKey, DateTimeOffset CreatedAt);
+
+public sealed record CitizenBookingRow(string IdentityKey, string Reference, string CentreId);
+
+public sealed record IdempotencyRow(string Scope, string Key, string RequestHash, int StatusCode, string Response, DateTimeOffset CreatedAt);
+
+public sealed record CentreDirectoryRow(
+    string Id, string Name, string Postcode, string City, double Latitude, double Longitude,
+    string TimeZone, string[] Vaccines, DateTimeOffset UpdatedAt);
+
+/// <summary>
+/// The rows of one decision. They commit together with the rows of every other decision in the
+/// same batch, or not at all. <see cref="Writer"/> names the centre activation that decided, so
+/// that a failed batch can fail the later decisions of the same activation, which may depend on it.
+/// </summary>
+public sealed record LedgerAppend(Guid Writer)
+{
+    public LedgerRow? Ledger { get; init; }
+
+    public BookingReferenceRow? Reference { get; init; }
+
+    /// <summary>The identity now holds this booking.</summary>
+    public CitizenBookingRow? CitizenClaim { get; init; }
+
+    /// <summary>The identity no longer holds this booking.</summary>
+    public CitizenBookingRow? CitizenRelease { get; init; }
+
+    public IdempotencyRow? Idempotency { get; init; }
+
+    public CentreDirectoryRow? Directory { get; init; }
+}
+
+/// <summary>Durable append of decisions. The task completes once the rows are committed.</summary>
+public interface ILedgerWriter
+{
+    /// <exception cref="LedgerCommitFailedException">The rows are not known to be committed.</exception>
+    Task AppendAsync(LedgerAppend append);
+}
+
+/// <summary>The batch holding the rows failed, or its outcome is unknown, or an earlier batch of the same writer failed.</summary>
+public sealed class LedgerCommitFailedException(string message, Exception? inner = null) : Exception(message, inner);
