@@ -65,13 +65,63 @@ public sealed record IdempotencyTag(
     [property: Id(1)] string Key,
     [property: Id(2)] string RequestHash);
 
+/// <summary>Book a pair (or a single dose). With <see cref="FirstDoseGivenOn"/> set, the first dose
+/// was given elsewhere: <see cref="FirstDose"/> is null and only the second dose is booked.</summary>
 [GenerateSerializer, Immutable, Alias("booking.book-pair")]
 public sealed record BookPairCommand(
     [property: Id(0)] string Vaccine,
-    [property: Id(1)] DateTimeOffset FirstDose,
+    [property: Id(1)] DateTimeOffset? FirstDose,
     [property: Id(2)] DateTimeOffset? SecondDose,
     [property: Id(3)] CitizenKeys Citizen,
-    [property: Id(4)] IdempotencyTag? Idempotency);
+    [property: Id(4)] IdempotencyTag? Idempotency,
+    [property: Id(5)] DateOnly? FirstDoseGivenOn = null);
+
+[GenerateSerializer, Immutable, Alias("booking.delivery-change")]
+public sealed record DeliveryChange(
+    [property: Id(0)] DateOnly? Date,
+    [property: Id(1)] int? Doses,
+    [property: Id(2)] string? Status,
+    [property: Id(3)] bool Apply);
+
+[GenerateSerializer, Immutable, Alias("booking.postponed-appointment")]
+public sealed record PostponedAppointment(
+    [property: Id(0)] string Reference,
+    [property: Id(1)] int Dose,
+    [property: Id(2)] DateTimeOffset Start);
+
+/// <summary>A delivery after a change, and the supply-cut plan it needed (empty when none).</summary>
+[GenerateSerializer, Immutable, Alias("booking.supply-cut")]
+public sealed record SupplyCutInfo(
+    [property: Id(0)] DeliveryInfo Delivery,
+    [property: Id(1)] IReadOnlyList<PostponedAppointment> Postpone,
+    [property: Id(2)] int Kept);
+
+[GenerateSerializer, Immutable, Alias("booking.day-appointment")]
+public sealed record DayAppointment(
+    [property: Id(0)] string Reference,
+    [property: Id(1)] int Dose,
+    [property: Id(2)] string Vaccine,
+    [property: Id(3)] DateTimeOffset Start,
+    [property: Id(4)] string Status);
+
+[GenerateSerializer, Immutable, Alias("booking.stock-day")]
+public sealed record StockDayInfo(
+    [property: Id(0)] DateOnly Date,
+    [property: Id(1)] int Delivered,
+    [property: Id(2)] int Booked,
+    [property: Id(3)] long Available,
+    [property: Id(4)] int VialsToOpen,
+    [property: Id(5)] int DosesWasted);
+
+/// <summary>A place on a centre's waitlist and, once made, the offer held for it.</summary>
+[GenerateSerializer, Immutable, Alias("booking.waitlist-entry")]
+public sealed record WaitlistInfo(
+    [property: Id(0)] string EntryId,
+    [property: Id(1)] string CentreId,
+    [property: Id(2)] string Vaccine,
+    [property: Id(3)] int Position,
+    [property: Id(4)] BookingInfo? Offer,
+    [property: Id(5)] DateTimeOffset? OfferExpiresAt);
 
 [GenerateSerializer, Immutable, Alias("booking.first-dose-slot")]
 public sealed record SlotInfo(
@@ -91,13 +141,17 @@ public enum ProblemKind
     OutOfStock,
     AlreadyBooked,
     NotActive,
+    DeliveryNotFound,
+    WaitlistEntryNotFound,
+    SupplyShortfall,
 }
 
 [GenerateSerializer, Immutable, Alias("booking.problem")]
 public sealed record Problem(
     [property: Id(0)] ProblemKind Kind,
     [property: Id(1)] string Detail,
-    [property: Id(2)] string? Field = null);
+    [property: Id(2)] string? Field = null,
+    [property: Id(3)] SupplyCutInfo? Plan = null);
 
 /// <summary>What a command produced, or why it produced nothing. Refusals are values, not exceptions.</summary>
 [GenerateSerializer, Immutable, Alias("booking.result")]

@@ -12,11 +12,31 @@ public interface ICentreGrain : IGrainWithStringKey
 
     Task<Result<DeliveryInfo>> AddDelivery(DeliveryInfo delivery);
 
+    Task<IReadOnlyList<DeliveryInfo>> Deliveries();
+
+    /// <summary>Changes a delivery; a shortfall is refused with the plan unless the change says to apply it.</summary>
+    Task<Result<SupplyCutInfo>> ChangeDelivery(string deliveryId, DeliveryChange change);
+
+    Task<IReadOnlyList<DayAppointment>> Appointments(DateOnly date);
+
+    Task<IReadOnlyList<StockDayInfo>> StockReport(string vaccine, DateOnly from, DateOnly to);
+
     Task<Result<BookingInfo>> BookPair(BookPairCommand command);
 
     Task<Result<BookingInfo>> Cancel(string reference, string birthDateCheck);
 
+    Task<Result<BookingInfo>> Reschedule(string reference, string birthDateCheck, DateTimeOffset? firstDose, DateTimeOffset? secondDose);
+
     Task<BookingInfo?> FindBooking(string reference, string birthDateCheck);
+
+    Task<Result<WaitlistInfo>> JoinWaitlist(string vaccine, CitizenKeys citizen);
+
+    Task<WaitlistInfo?> FindWaitlistEntry(string entryId, string birthDateCheck);
+
+    /// <summary>The identity that an open offer is held for, so that acceptance can pass through its citizen grain.</summary>
+    Task<string?> OfferHolder(string entryId, string birthDateCheck);
+
+    Task<Result<BookingInfo>> AcceptOffer(string entryId, string birthDateCheck);
 
     Task<IReadOnlyList<SlotInfo>> FirstDoseSlots(string vaccine, DateOnly from, DateOnly to);
 
@@ -32,4 +52,8 @@ public interface ICitizenGrain : IGrainWithStringKey
     Task<Result<BookingInfo>> Book(string centreId, BookPairCommand command);
 
     Task<Result<BookingInfo>> Cancel(string centreId, string reference, string birthDateCheck);
+
+    Task<Result<BookingInfo>> Reschedule(string centreId, string reference, string birthDateCheck, DateTimeOffset? firstDose, DateTimeOffset? secondDose);
+
+    Task<Result<BookingInfo>> AcceptOffer(string centreId, string entryId, string birthDateCheck);
 }

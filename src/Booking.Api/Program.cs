@@ -20,5 +20,6 @@ app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c
 app.MapManageApi();
 app.MapCentresApi();
 app.MapBookingsApi();
+app.MapWaitlistApi();
 
 app.Run();

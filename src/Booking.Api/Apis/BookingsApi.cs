@@ -14,7 +14,10 @@ namespace Booking.Api.Apis;
 
 public sealed record CitizenRequest(string? FirstName, string? LastName, string? BirthDate, string? Phone, string? Email, string? HealthNumber);
 
-public sealed record CreateBookingRequest(string? CentreId, string? Vaccine, string? FirstDose, string? SecondDose, CitizenRequest? Citizen);
+/// <param name="FirstDoseGivenOn">Set when the first dose was given elsewhere: then only the second dose is booked.</param>
+public sealed record CreateBookingRequest(string? CentreId, string? Vaccine, string? FirstDose, string? SecondDose, CitizenRequest? Citizen, string? FirstDoseGivenOn = null);
+
+public sealed record RescheduleRequest(string? FirstDose, string? SecondDose);
 
 /// <summary>What every booking handler needs, injected as one parameter.</summary>
 public sealed record BookingServices(IGrainFactory Grains, LedgerStore Store, IdentityKeys Identity, VaccineCatalog Catalog)
@@ -36,6 +39,8 @@ public static class BookingsApi
             .WithSummary("Book a first dose and its second dose in one step");
         group.MapGet("/{reference}", GetAsync).WithName("GetBooking").WithSummary("Look up a booking (needs the birth date)");
         group.MapDelete("/{reference}", CancelAsync).WithName("CancelBooking").WithSummary("Cancel both appointments");
+        group.MapPost("/{reference}/reschedule", RescheduleAsync).WithName("RescheduleBooking")
+            .WithSummary("Move the appointments, all or nothing");
         return group;
     }
 
@@ -48,7 +53,12 @@ public static class BookingsApi
         var input = new Input();
         var centreId = input.Text("centreId", body.CentreId, 64);
         var vaccine = CentresApi.ReadVaccine(input, body.Vaccine, s.Catalog);
-        var first = input.Instant("firstDose", body.FirstDose);
+        DateOnly? givenOn = body.FirstDoseGivenOn is null ? null : input.Date("firstDoseGivenOn", body.FirstDoseGivenOn);
+        var first = input.Instant("firstDose", body.FirstDose, required: givenOn is null);
+        if (givenOn is not null && body.FirstDose is not null)
+        {
+            input.Fail("firstDose", "Leave firstDose out when the first dose was given elsewhere (firstDoseGivenOn).");
+        }
         var second = input.Instant("secondDose", body.SecondDose, required: false);
         var citizen = ReadCitizen(input, body.Citizen, s.Identity);
         if (idempotencyKey is { Length: 0 or > 100 })
@@ -74,7 +84,7 @@ public static class BookingsApi
             }
         }
 
-        var command = new BookPairCommand(vaccine, first!.Value, second, citizen, tag);
+        var command = new BookPairCommand(vaccine, first, second, citizen, tag, givenOn);
         var result = await s.Citizen(citizen.IdentityKey).Book(centreId, command);
         if (result.Value is { } booking)
         {
@@ -110,6 +120,24 @@ public static class BookingsApi
         return result.Succeeded ? TypedResults.NoContent() : Problems.From(result.Problem!);
     }
 
+    public static async Task<Results<Ok<BookingInfo>, ProblemHttpResult>> RescheduleAsync(
+        string reference, string? birthDate, RescheduleRequest body, BookingServices s)
+    {
+        var input = new Input();
+        var first = input.Instant("firstDose", body.FirstDose, required: false);
+        var second = input.Instant("secondDose", body.SecondDose, required: false);
+        if (!input.IsValid)
+        {
+            return Problems.Validation(input.Errors);
+        }
+        if (await Locate(s, reference, birthDate) is not { } found)
+        {
+            return Problems.BookingNotFound();
+        }
+        var result = await s.Citizen(found.IdentityKey).Reschedule(found.CentreId, reference, found.BirthDateCheck, first, second);
+        return result.Value is { } booking ? TypedResults.Ok(booking) : Problems.From(result.Problem!);
+    }
+
     private static async Task<(string CentreId, string IdentityKey, string BirthDateCheck)?> Locate(
         BookingServices s, string reference, string? birthDate)
     {
@@ -135,7 +163,7 @@ public static class BookingsApi
         return TypedResults.Content(stored.Response, "application/json", Encoding.UTF8, stored.StatusCode);
     }
 
-    private static CitizenKeys ReadCitizen(Input input, CitizenRequest? citizen, IdentityKeys identity)
+    internal static CitizenKeys ReadCitizen(Input input, CitizenRequest? citizen, IdentityKeys identity)
     {
         if (citizen is null)
         {

@@ -52,8 +52,7 @@ public static class CentresApi
         {
             return Problems.Validation(input.Errors);
         }
-        var centre = grains.GetGrain<ICentreGrain>(centreId);
-        if (!ManageApi.IsCentreId(centreId) || await centre.Describe() is null)
+        if (await ManageApi.ExistingCentre(centreId, grains) is not { } centre)
         {
             return Problems.CentreNotFound(centreId);
         }
@@ -72,8 +71,7 @@ public static class CentresApi
         {
             return Problems.Validation(input.Errors);
         }
-        var centre = grains.GetGrain<ICentreGrain>(centreId);
-        if (!ManageApi.IsCentreId(centreId) || await centre.Describe() is null)
+        if (await ManageApi.ExistingCentre(centreId, grains) is not { } centre)
         {
             return Problems.CentreNotFound(centreId);
         }

@@ -30,6 +30,8 @@ public sealed record OpeningHoursResponse(string Day, string Open, string Close)
 
 public sealed record DeliveryRequest(string? Vaccine, string? Date, int? Doses, string? Status);
 
+public sealed record DeliveryChangeRequest(string? Date, int? Doses, string? Status, bool? Apply);
+
 public static partial class ManageApi
 {
     public static RouteGroupBuilder MapManageApi(this IEndpointRouteBuilder app)
@@ -40,6 +42,11 @@ public static partial class ManageApi
             .WithTags("Centre management");
         group.MapPut("/{centreId}", PutCentreAsync).WithName("PutCentre").WithSummary("Create or replace a centre");
         group.MapPost("/{centreId}/deliveries", AddDeliveryAsync).WithName("AddDelivery").WithSummary("Record a dose delivery");
+        group.MapGet("/{centreId}/deliveries", ListDeliveriesAsync).WithName("ListDeliveries").WithSummary("A centre's deliveries");
+        group.MapPut("/{centreId}/deliveries/{deliveryId}", ChangeDeliveryAsync).WithName("ChangeDelivery")
+            .WithSummary("Change a delivery; a shortfall answers 409 with the supply-cut plan unless apply is true");
+        group.MapGet("/{centreId}/appointments", AppointmentsAsync).WithName("DayAppointments").WithSummary("A day's appointments");
+        group.MapGet("/{centreId}/stock", StockAsync).WithName("StockReport").WithSummary("Stock by day for one vaccine");
         return group;
     }
 
@@ -91,6 +98,87 @@ public static partial class ManageApi
         return result.Value is { } delivery
             ? TypedResults.Created($"/api/v1/manage/centres/{centreId}/deliveries/{delivery.DeliveryId}", delivery)
             : Problems.From(result.Problem!);
+    }
+
+    public static async Task<Results<Ok<DeliveryInfo[]>, ProblemHttpResult>> ListDeliveriesAsync(string centreId, IGrainFactory grains)
+    {
+        if (await ExistingCentre(centreId, grains) is not { } centre)
+        {
+            return Problems.CentreNotFound(centreId);
+        }
+        return TypedResults.Ok((await centre.Deliveries()).ToArray());
+    }
+
+    public static async Task<Results<Ok<SupplyCutInfo>, ProblemHttpResult>> ChangeDeliveryAsync(
+        string centreId, string deliveryId, DeliveryChangeRequest body, IGrainFactory grains)
+    {
+        var input = new Input();
+        DateOnly? date = body.Date is null ? null : input.Date("date", body.Date);
+        int? doses = body.Doses is null ? null : input.Number("doses", body.Doses, 0, 1_000_000);
+        var status = body.Status?.ToLowerInvariant();
+        if (status is not (null or "confirmed" or "forecast"))
+        {
+            input.Fail("status", "Either 'confirmed' or 'forecast'.");
+        }
+        if (!input.IsValid)
+        {
+            return Problems.Validation(input.Errors);
+        }
+        if (await ExistingCentre(centreId, grains) is not { } centre)
+        {
+            return Problems.CentreNotFound(centreId);
+        }
+        var result = await centre.ChangeDelivery(deliveryId, new DeliveryChange(date, doses, status, body.Apply ?? false));
+        return result.Value is { } plan ? TypedResults.Ok(plan) : Problems.From(result.Problem!);
+    }
+
+    public static async Task<Results<Ok<DayAppointment[]>, ProblemHttpResult>> AppointmentsAsync(string centreId, string? date, IGrainFactory grains)
+    {
+        var input = new Input();
+        var day = input.Date("date", date);
+        if (!input.IsValid)
+        {
+            return Problems.Validation(input.Errors);
+        }
+        if (await ExistingCentre(centreId, grains) is not { } centre)
+        {
+            return Problems.CentreNotFound(centreId);
+        }
+        return TypedResults.Ok((await centre.Appointments(day)).ToArray());
+    }
+
+    public static async Task<Results<Ok<StockDayInfo[]>, ProblemHttpResult>> StockAsync(
+        string centreId, string? vaccine, string? from, string? to, IGrainFactory grains, Booking.Grains.Domain.VaccineCatalog catalog, TimeProvider time)
+    {
+        var input = new Input();
+        var vaccineId = CentresApi.ReadVaccine(input, vaccine, catalog);
+        var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
+        var first = from is null ? today : input.Date("from", from);
+        var last = to is null ? first.AddDays(90) : input.Date("to", to);
+        if (input.IsValid && (last < first || last.DayNumber - first.DayNumber > 366))
+        {
+            input.Fail("to", "'to' must be on or after 'from', at most a year later.");
+        }
+        if (!input.IsValid)
+        {
+            return Problems.Validation(input.Errors);
+        }
+        if (await ExistingCentre(centreId, grains) is not { } centre)
+        {
+            return Problems.CentreNotFound(centreId);
+        }
+        return TypedResults.Ok((await centre.StockReport(vaccineId, first, last)).ToArray());
+    }
+
+    /// <summary>The centre's grain if the centre has been set up; null for an unknown or malformed id.</summary>
+    public static async Task<ICentreGrain?> ExistingCentre(string centreId, IGrainFactory grains)
+    {
+        if (!IsCentreId(centreId))
+        {
+            return null;
+        }
+        var centre = grains.GetGrain<ICentreGrain>(centreId);
+        return await centre.Describe() is null ? null : centre;
     }
 
     public static bool IsCentreId(string centreId) => CentreIdPattern().IsMatch(centreId);

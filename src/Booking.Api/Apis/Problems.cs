@@ -1,5 +1,6 @@
 using Booking.Abstractions;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Booking.Api.Apis;
 
@@ -18,8 +19,30 @@ public static class Problems
         ProblemKind.OutOfStock => Create(StatusCodes.Status409Conflict, "out-of-stock", "Out of stock", problem.Detail),
         ProblemKind.AlreadyBooked => Create(StatusCodes.Status409Conflict, "already-booked", "Already booked", problem.Detail),
         ProblemKind.NotActive => Create(StatusCodes.Status409Conflict, "not-active", "Booking not active", problem.Detail),
+        ProblemKind.DeliveryNotFound => Create(StatusCodes.Status404NotFound, "delivery-not-found", "Delivery not found", problem.Detail),
+        ProblemKind.WaitlistEntryNotFound => Create(StatusCodes.Status404NotFound, "waitlist-entry-not-found", "Waitlist entry not found", problem.Detail),
+        ProblemKind.SupplyShortfall => SupplyShortfall(problem),
         _ => throw new ArgumentOutOfRangeException(nameof(problem), problem.Kind, "Unknown problem kind."),
     };
+
+    /// <summary>409 whose body carries the supply-cut plan as top-level members, for the manager to preview.</summary>
+    private static ProblemHttpResult SupplyShortfall(Problem problem)
+    {
+        var plan = problem.Plan ?? throw new ArgumentException("A shortfall carries its plan.", nameof(problem));
+        return TypedResults.Problem(new ProblemDetails
+        {
+            Status = StatusCodes.Status409Conflict,
+            Type = TypePrefix + "supply-shortfall",
+            Title = "Supply shortfall",
+            Detail = problem.Detail,
+            Extensions =
+            {
+                ["postpone"] = plan.Postpone,
+                ["kept"] = plan.Kept,
+                ["delivery"] = plan.Delivery,
+            },
+        });
+    }
 
     public static ProblemHttpResult Validation(IDictionary<string, string[]> errors) =>
         TypedResults.Problem(new HttpValidationProblemDetails(errors)

@@ -2,6 +2,7 @@ using System.Net;
 using System.Threading.RateLimiting;
 using Booking.Api.Apis;
 using Booking.Api.Security;
+using Booking.Grains.Centres;
 using Booking.Grains.Domain;
 using Booking.Grains.Storage;
 using Microsoft.AspNetCore.Authentication;
@@ -21,6 +22,7 @@ public static class HostingExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(sp => NpgsqlDataSource.Create(sp.GetRequiredService<IConfiguration>().BookingConnectionString()));
         services.AddSingleton<LedgerStore>();
+        services.Configure<CentreOptions>(builder.Configuration.GetSection("Booking:Centres"));
         // Hosted services start in registration order and stop in reverse: migrations run before
         // the silo, and the writer outlives the silo so that decisions in flight still commit.
         services.AddHostedService<DatabaseMigration>();

@@ -1,8 +1,11 @@
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using Booking.Abstractions;
 using Booking.Grains.Domain;
 using Booking.Grains.Storage;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
 
 namespace Booking.Grains.Centres;
@@ -20,6 +23,7 @@ public sealed partial class CentreGrain(
     ILedgerWriter writer,
     LedgerStore store,
     TimeProvider time,
+    IOptions<CentreOptions> options,
     ILogger<CentreGrain> logger) : Grain, ICentreGrain
 {
     private readonly Guid _activation = Guid.NewGuid();
@@ -27,6 +31,7 @@ public sealed partial class CentreGrain(
     private Centre _centre = null!;
     private long _seq;
     private bool _broken;
+    private IGrainTimer? _expiryTimer;
 
     private string Id => this.GetPrimaryKeyString();
 
@@ -38,7 +43,10 @@ public sealed partial class CentreGrain(
             _centre.Apply(LedgerJson.Deserialize(payload));
             _seq = seq;
         }
+        WatchOffers();
     }
+
+    // ---- set-up and stock --------------------------------------------------------------------
 
     public async Task<Result<CentreInfo>> Configure(CentreDefinition definition)
     {
@@ -73,8 +81,71 @@ public sealed partial class CentreGrain(
             return Result<DeliveryInfo>.Refused(refusal.ToProblem());
         }
         await Record(decision.Fact!, now);
+        await OfferFreedPlaces();
         return Result<DeliveryInfo>.Ok(decision.Fact!.Delivery.ToInfo());
     }
+
+    public Task<IReadOnlyList<DeliveryInfo>> Deliveries()
+    {
+        IReadOnlyList<DeliveryInfo> deliveries = _centre.Deliveries.Values
+            .OrderBy(d => d.Date).ThenBy(d => d.Id, StringComparer.Ordinal)
+            .Select(d => d.ToInfo()).ToArray();
+        return Task.FromResult(deliveries);
+    }
+
+    public async Task<Result<SupplyCutInfo>> ChangeDelivery(string deliveryId, DeliveryChange change)
+    {
+        EnsureUsable();
+        var now = time.GetUtcNow();
+        if (!_centre.Deliveries.TryGetValue(deliveryId, out var current))
+        {
+            return Result<SupplyCutInfo>.Refused(new Problem(ProblemKind.DeliveryNotFound, $"Delivery '{deliveryId}' does not exist."));
+        }
+        var changed = current with
+        {
+            Date = change.Date ?? current.Date,
+            Doses = change.Doses ?? current.Doses,
+            Status = change.Status is { } status ? Enum.Parse<DeliveryStatus>(status, ignoreCase: true) : current.Status,
+        };
+        var decision = _centre.DecideChangeDelivery(changed, change.Apply, now);
+        if (decision.Refusal is { } refusal)
+        {
+            return Result<SupplyCutInfo>.Refused(refusal.Plan is { } preview
+                ? new Problem(ProblemKind.SupplyShortfall, refusal.Detail, null, preview.ToInfo(changed, now))
+                : refusal.ToProblem());
+        }
+        var fact = decision.Fact!;
+        var postponed = fact.Postponed.Select(r => _centre.FindBooking(r)!).ToArray();
+        var plan = new SupplyCutPlan(postponed, _centre.Bookings.Count(b => b.Vaccine == changed.Vaccine && Centre.HoldsPlace(b)) - postponed.Length);
+        await Record(fact, now, a => a with
+        {
+            CitizenReleases = postponed.Select(b => new CitizenBookingRow(b.IdentityKey, b.Reference, Id)).ToArray(),
+        });
+        await OfferFreedPlaces();
+        return Result<SupplyCutInfo>.Ok(plan.ToInfo(changed, now));
+    }
+
+    public Task<IReadOnlyList<DayAppointment>> Appointments(DateOnly date)
+    {
+        IReadOnlyList<DayAppointment> list = _centre.Exists
+            ? _centre.AppointmentsOn(date)
+                .Where(x => !_uncommitted.Contains(x.Booking.Reference))
+                .Select(x => new DayAppointment(x.Booking.Reference, x.Appointment.Dose, x.Booking.Vaccine, x.Appointment.Start,
+                    x.Booking.Status.ToString().ToLowerInvariant()))
+                .ToArray()
+            : [];
+        return Task.FromResult(list);
+    }
+
+    public Task<IReadOnlyList<StockDayInfo>> StockReport(string vaccine, DateOnly from, DateOnly to)
+    {
+        IReadOnlyList<StockDayInfo> days = _centre.StockReport(vaccine, from, to)
+            .Select(d => new StockDayInfo(d.Date, d.Delivered, d.Booked, d.Available, d.VialsToOpen, d.DosesWasted))
+            .ToArray();
+        return Task.FromResult(days);
+    }
+
+    // ---- bookings ----------------------------------------------------------------------------
 
     public async Task<Result<BookingInfo>> BookPair(BookPairCommand command)
     {
@@ -82,9 +153,11 @@ public sealed partial class CentreGrain(
         var now = time.GetUtcNow();
         var reference = BookingReference.New();
         var citizen = command.Citizen;
-        var decision = _centre.DecideBook(
-            new PairRequest(reference, command.Vaccine, command.FirstDose, command.SecondDose, citizen.IdentityKey, citizen.BirthDateCheck),
-            now);
+        var decision = command.FirstDoseGivenOn is { } givenOn
+            ? _centre.DecideSecondDose(
+                new SecondDoseRequest(reference, command.Vaccine, givenOn, command.SecondDose, citizen.IdentityKey, citizen.BirthDateCheck), now)
+            : _centre.DecideBook(
+                new PairRequest(reference, command.Vaccine, command.FirstDose!.Value, command.SecondDose, citizen.IdentityKey, citizen.BirthDateCheck), now);
         if (decision.Refusal is { } refusal)
         {
             return Result<BookingInfo>.Refused(refusal.ToProblem());
@@ -93,21 +166,28 @@ public sealed partial class CentreGrain(
         var answer = command.Idempotency is { } tag
             ? new IdempotencyRow(tag.Scope, tag.Key, tag.RequestHash, 201, JsonSerializer.Serialize(booking, LedgerJson.Options), now)
             : null;
-        _uncommitted.Add(reference);
-        try
-        {
-            await Record(decision.Fact!, now, a => a with
-            {
-                Reference = new BookingReferenceRow(reference, Id, citizen.IdentityKey, now),
-                CitizenClaim = new CitizenBookingRow(citizen.IdentityKey, reference, Id),
-                Idempotency = answer,
-            });
-        }
-        finally
-        {
-            _uncommitted.Remove(reference);
-        }
+        await RecordBooking(reference, decision.Fact!, now, citizen.IdentityKey, answer);
         return Result<BookingInfo>.Ok(booking);
+    }
+
+    public async Task<Result<BookingInfo>> Reschedule(string reference, string birthDateCheck, DateTimeOffset? firstDose, DateTimeOffset? secondDose)
+    {
+        EnsureUsable();
+        var now = time.GetUtcNow();
+        if (Committed(reference, birthDateCheck) is not { } booking)
+        {
+            return Result<BookingInfo>.Refused(new Problem(ProblemKind.BookingNotFound, "No such booking."));
+        }
+        var decision = _centre.DecideReschedule(reference, firstDose, secondDose, now);
+        if (decision.Refusal is { } refusal)
+        {
+            return Result<BookingInfo>.Refused(refusal.ToProblem());
+        }
+        // A postponed booking that gets places again is the identity's active booking again.
+        var reclaim = booking.Status == BookingStatus.Postponed ? new CitizenBookingRow(booking.IdentityKey, reference, Id) : null;
+        await Record(decision.Fact!, now, a => a with { CitizenClaim = reclaim });
+        await OfferFreedPlaces();
+        return Result<BookingInfo>.Ok(_centre.FindBooking(reference)!.ToInfo(Id));
     }
 
     public async Task<Result<BookingInfo>> Cancel(string reference, string birthDateCheck)
@@ -125,8 +205,9 @@ public sealed partial class CentreGrain(
         }
         await Record(decision.Fact!, now, a => a with
         {
-            CitizenRelease = new CitizenBookingRow(booking.IdentityKey, reference, Id),
+            CitizenReleases = [new CitizenBookingRow(booking.IdentityKey, reference, Id)],
         });
+        await OfferFreedPlaces();
         return Result<BookingInfo>.Ok(_centre.FindBooking(reference)!.ToInfo(Id));
     }
 
@@ -149,16 +230,134 @@ public sealed partial class CentreGrain(
         return Task.FromResult(slots);
     }
 
+    // ---- waitlist ----------------------------------------------------------------------------
+
+    public async Task<Result<WaitlistInfo>> JoinWaitlist(string vaccine, CitizenKeys citizen)
+    {
+        EnsureUsable();
+        var now = time.GetUtcNow();
+        var entry = new WaitlistEntry("wl-" + BookingReference.New().ToLowerInvariant(), vaccine, citizen.IdentityKey, citizen.BirthDateCheck, now);
+        var decision = _centre.DecideJoinWaitlist(entry);
+        if (decision.Refusal is { } refusal)
+        {
+            return Result<WaitlistInfo>.Refused(refusal.ToProblem());
+        }
+        await Record(decision.Fact!, now);
+        await OfferFreedPlaces();
+        return Result<WaitlistInfo>.Ok(WaitlistView(entry));
+    }
+
+    public Task<WaitlistInfo?> FindWaitlistEntry(string entryId, string birthDateCheck)
+    {
+        var entry = _centre.Waiting.FirstOrDefault(w => w.Id == entryId && SameCheck(w.BirthDateCheck, birthDateCheck));
+        return Task.FromResult(entry is null ? null : WaitlistView(entry));
+    }
+
+    public Task<string?> OfferHolder(string entryId, string birthDateCheck) =>
+        Task.FromResult(_centre.FindOffer(entryId) is { } offer && SameCheck(offer.Entry.BirthDateCheck, birthDateCheck)
+            ? offer.Entry.IdentityKey
+            : null);
+
+    public async Task<Result<BookingInfo>> AcceptOffer(string entryId, string birthDateCheck)
+    {
+        EnsureUsable();
+        var now = time.GetUtcNow();
+        if (_centre.FindOffer(entryId) is not { } offer || !SameCheck(offer.Entry.BirthDateCheck, birthDateCheck))
+        {
+            return Result<BookingInfo>.Refused(new Problem(ProblemKind.WaitlistEntryNotFound, "No open offer for this waitlist entry."));
+        }
+        var decision = _centre.DecideAcceptOffer(entryId, now);
+        if (decision.Refusal is { } refusal)
+        {
+            return Result<BookingInfo>.Refused(refusal.ToProblem());
+        }
+        await RecordBooking(offer.Reference, decision.Fact!, now, offer.Entry.IdentityKey, answer: null);
+        return Result<BookingInfo>.Ok(_centre.FindBooking(offer.Reference)!.ToInfo(Id));
+    }
+
+    /// <summary>After seats or doses came free: hold them for the people waiting, one offer at a time.</summary>
+    private async Task OfferFreedPlaces()
+    {
+        var now = time.GetUtcNow();
+        var offers = new List<Task>();
+        while (_centre.DecideNextOffer(BookingReference.New(), now, options.Value.WaitlistHold) is { } offer)
+        {
+            offers.Add(Record(offer, now));
+        }
+        await Task.WhenAll(offers);
+        WatchOffers();
+    }
+
+    /// <summary>While offers are open, look for expired ones now and then, and keep the centre in memory.</summary>
+    private void WatchOffers()
+    {
+        if (_centre.Offers.Count == 0)
+        {
+            _expiryTimer?.Dispose();
+            _expiryTimer = null;
+            return;
+        }
+        var every = options.Value.OfferExpiryCheck;
+        _expiryTimer ??= this.RegisterGrainTimer(ExpireOffers, new GrainTimerCreationOptions(every, every) { KeepAlive = true });
+    }
+
+    private async Task ExpireOffers(CancellationToken cancellationToken)
+    {
+        if (_broken)
+        {
+            return;
+        }
+        var now = time.GetUtcNow();
+        var expired = _centre.DecideExpiries(now);
+        await Task.WhenAll(expired.Select(e => Record(e, now)));
+        if (expired.Count > 0)
+        {
+            await OfferFreedPlaces();
+        }
+        else
+        {
+            WatchOffers();
+        }
+    }
+
+    private WaitlistInfo WaitlistView(WaitlistEntry entry)
+    {
+        var offer = _centre.FindOffer(entry.Id);
+        var position = _centre.Waiting.ToList().FindIndex(w => w.Id == entry.Id) + 1;
+        return new WaitlistInfo(entry.Id, Id, entry.Vaccine, position,
+            offer is null ? null : _centre.FindBooking(offer.Reference)!.ToInfo(Id), offer?.ExpiresAt);
+    }
+
+    // ---- recording ---------------------------------------------------------------------------
+
     /// <summary>A booking that is durable and whose birth-date check matches; anything else reads as absent.</summary>
     private BookingRecord? Committed(string reference, string birthDateCheck) =>
-        _centre.FindBooking(reference) is { } b && !_uncommitted.Contains(reference)
-            && CryptographicEquals(b.BirthDateCheck, birthDateCheck)
+        _centre.FindBooking(reference) is { } b && b.Status != BookingStatus.Offered && !_uncommitted.Contains(reference)
+            && SameCheck(b.BirthDateCheck, birthDateCheck)
             ? b
             : null;
 
-    private static bool CryptographicEquals(string a, string b) =>
-        System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
-            System.Text.Encoding.UTF8.GetBytes(a), System.Text.Encoding.UTF8.GetBytes(b));
+    private static bool SameCheck(string a, string b) =>
+        CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(a), Encoding.UTF8.GetBytes(b));
+
+    /// <summary>A new active booking: its reference, the identity's claim and the stored answer commit with the fact.</summary>
+    private async Task RecordBooking(string reference, CentreEvent fact, DateTimeOffset now, string identityKey, IdempotencyRow? answer)
+    {
+        _uncommitted.Add(reference);
+        try
+        {
+            await Record(fact, now, a => a with
+            {
+                Reference = new BookingReferenceRow(reference, Id, identityKey, now),
+                CitizenClaim = new CitizenBookingRow(identityKey, reference, Id),
+                Idempotency = answer,
+            });
+        }
+        finally
+        {
+            _uncommitted.Remove(reference);
+        }
+    }
 
     /// <summary>Applies the fact at once, then waits for its rows to commit with the silo's next batch.</summary>
     private async Task Record(CentreEvent fact, DateTimeOffset now, Func<LedgerAppend, LedgerAppend>? withRows = null)

@@ -23,6 +23,13 @@ internal static class CentreMapping
         centreId,
         b.Appointments.Select(a => new AppointmentInfo(a.Dose, centreId, a.Start)).ToArray());
 
+    public static SupplyCutInfo ToInfo(this SupplyCutPlan plan, Delivery delivery, DateTimeOffset now) => new(
+        delivery.ToInfo(),
+        plan.Postpone
+            .SelectMany(b => b.Appointments.Where(a => a.Start > now).Select(a => new PostponedAppointment(b.Reference, a.Dose, a.Start)))
+            .ToArray(),
+        plan.Kept);
+
     public static DeliveryInfo ToInfo(this Delivery d) =>
         new(d.Id, d.Vaccine, d.Date, d.Doses, d.Status.ToString().ToLowerInvariant());
 
@@ -37,6 +44,9 @@ internal static class CentreMapping
             RefusalReason.OutOfStock => ProblemKind.OutOfStock,
             RefusalReason.AlreadyBooked => ProblemKind.AlreadyBooked,
             RefusalReason.NotActive => ProblemKind.NotActive,
+            RefusalReason.DeliveryNotFound => ProblemKind.DeliveryNotFound,
+            RefusalReason.WaitlistEntryNotFound => ProblemKind.WaitlistEntryNotFound,
+            RefusalReason.SupplyShortfall => ProblemKind.SupplyShortfall,
             _ => throw new ArgumentOutOfRangeException(nameof(r), r.Reason, "Unknown refusal."),
         },
         r.Detail,

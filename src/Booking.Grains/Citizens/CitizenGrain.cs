@@ -20,9 +20,9 @@ public sealed class CitizenGrain(LedgerStore store) : Grain, ICitizenGrain
 
     public async Task<Result<BookingInfo>> Book(string centreId, BookPairCommand command)
     {
-        if (_active is not null)
+        if (await HoldsAnotherBooking(null))
         {
-            return Result<BookingInfo>.Refused(new Problem(ProblemKind.AlreadyBooked, "This person already holds an active booking."));
+            return AlreadyBooked();
         }
         var result = await Forwarded(() => GrainFactory.GetGrain<ICentreGrain>(centreId).BookPair(command));
         if (result.Value is { } booking)
@@ -41,6 +41,54 @@ public sealed class CitizenGrain(LedgerStore store) : Grain, ICitizenGrain
         }
         return result;
     }
+
+    public async Task<Result<BookingInfo>> Reschedule(
+        string centreId, string reference, string birthDateCheck, DateTimeOffset? firstDose, DateTimeOffset? secondDose)
+    {
+        // Rescheduling a postponed booking makes it active again: not while another one is.
+        if (await HoldsAnotherBooking(reference))
+        {
+            return AlreadyBooked();
+        }
+        var result = await Forwarded(() => GrainFactory.GetGrain<ICentreGrain>(centreId).Reschedule(reference, birthDateCheck, firstDose, secondDose));
+        if (result.Succeeded)
+        {
+            _active = (reference, centreId);
+        }
+        return result;
+    }
+
+    public async Task<Result<BookingInfo>> AcceptOffer(string centreId, string entryId, string birthDateCheck)
+    {
+        if (await HoldsAnotherBooking(null))
+        {
+            return AlreadyBooked();
+        }
+        var result = await Forwarded(() => GrainFactory.GetGrain<ICentreGrain>(centreId).AcceptOffer(entryId, birthDateCheck));
+        if (result.Value is { } booking)
+        {
+            _active = (booking.Reference, centreId);
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Whether an active booking other than <paramref name="except"/> exists. Memory can only be
+    /// stale in one direction (a centre postponed the booking since), so a "yes" is checked against
+    /// the durable row before it refuses anyone.
+    /// </summary>
+    private async Task<bool> HoldsAnotherBooking(string? except)
+    {
+        if (_active is null || _active.Value.Reference == except)
+        {
+            return false;
+        }
+        _active = await store.ActiveBookingAsync(this.GetPrimaryKeyString());
+        return _active is not null && _active.Value.Reference != except;
+    }
+
+    private static Result<BookingInfo> AlreadyBooked() =>
+        Result<BookingInfo>.Refused(new Problem(ProblemKind.AlreadyBooked, "This person already holds an active booking."));
 
     /// <summary>If the centre's answer is lost, this grain cannot know what happened: it forgets
     /// its memory and reads the durable row again on the next call.</summary>

@@ -6,16 +6,22 @@ public enum RefusalReason
     Invalid,
     CentreNotFound,
     BookingNotFound,
+    DeliveryNotFound,
+    WaitlistEntryNotFound,
     SlotFull,
     NoSecondDose,
     OutOfStock,
     AlreadyBooked,
     NotActive,
+    /// <summary>A delivery change leaves appointments without doses; the refusal carries the plan.</summary>
+    SupplyShortfall,
 }
 
 /// <summary>Why a decision was refused. A refusal changes nothing.</summary>
 public sealed record Refusal(RefusalReason Reason, string Detail, string? Field = null)
 {
+    public SupplyCutPlan? Plan { get; init; }
+
     public static Refusal Invalid(string field, string detail) => new(RefusalReason.Invalid, detail, field);
 }
 

@@ -26,8 +26,8 @@ public sealed record LedgerAppend(Guid Writer)
     /// <summary>The identity now holds this booking.</summary>
     public CitizenBookingRow? CitizenClaim { get; init; }
 
-    /// <summary>The identity no longer holds this booking.</summary>
-    public CitizenBookingRow? CitizenRelease { get; init; }
+    /// <summary>These identities no longer hold these bookings (a cancellation, or a supply cut's postponements).</summary>
+    public IReadOnlyList<CitizenBookingRow> CitizenReleases { get; init; } = [];
 
     public IdempotencyRow? Idempotency { get; init; }
 

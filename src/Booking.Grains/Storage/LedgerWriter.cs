@@ -117,7 +117,7 @@ public sealed partial class LedgerWriter(NpgsqlDataSource dataSource, ILogger<Le
         var ledger = appends.Where(a => a.Ledger is not null).Select(a => a.Ledger!).ToList();
         var references = appends.Where(a => a.Reference is not null).Select(a => a.Reference!).ToList();
         var claims = appends.Where(a => a.CitizenClaim is not null).Select(a => a.CitizenClaim!).ToList();
-        var releases = appends.Where(a => a.CitizenRelease is not null).Select(a => a.CitizenRelease!).ToList();
+        var releases = appends.SelectMany(a => a.CitizenReleases).ToList();
         // A centre configured twice in one batch: only its last definition goes to the directory.
         var directory = appends.Where(a => a.Directory is not null).Select(a => a.Directory!)
             .GroupBy(d => d.Id).Select(g => g.Last()).ToList();

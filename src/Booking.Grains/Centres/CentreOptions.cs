@@ -1,0 +1,10 @@
+namespace Booking.Grains.Centres;
+
+public sealed class CentreOptions
+{
+    /// <summary>How long an offer to a waiting person holds its seats and doses.</summary>
+    public TimeSpan WaitlistHold { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>How often a centre with open offers looks for expired ones.</summary>
+    public TimeSpan OfferExpiryCheck { get; set; } = TimeSpan.FromSeconds(15);
+}

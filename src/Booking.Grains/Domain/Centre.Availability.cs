@@ -1,0 +1,170 @@
+namespace Booking.Grains.Domain;
+
+public sealed partial class Centre
+{
+    /// <summary>
+    /// First-dose slots from <paramref name="from"/> to <paramref name="to"/> (local dates) that have
+    /// a free seat and, for two-dose vaccines, a second-dose slot and dose to go with them (I6).
+    /// Stock is per day, so the second-dose window is worked out once per day, not per slot.
+    /// </summary>
+    public IReadOnlyList<FirstDoseSlot> FirstDoseSlots(string vaccineId, DateOnly from, DateOnly to, DateTimeOffset now)
+    {
+        var result = new List<FirstDoseSlot>();
+        if (Settings is null || !Settings.Vaccines.Contains(vaccineId) || !_catalog.TryGet(vaccineId, out var vaccine)
+            || _stock.GetValueOrDefault(vaccineId) is not { } stock)
+        {
+            return result;
+        }
+        var today = Calendar.LocalDate(now);
+        var last = Min(to, today.AddDays(Settings.BookingHorizonDays));
+        for (var date = Max(from, today); date <= last; date = date.AddDays(1))
+        {
+            if (!stock.Covers(date) || !stock.CanTake(date))
+            {
+                continue;
+            }
+            DateTimeOffset? earliest = null, latest = null;
+            if (vaccine.NeedsSecondDose)
+            {
+                DateOnly? firstDay = null, lastDay = null;
+                foreach (var secondDay in SecondDoseDays(vaccine.MinIntervalDays, vaccine.MaxIntervalDays, stock, date))
+                {
+                    firstDay ??= secondDay;
+                    lastDay = secondDay;
+                }
+                if (firstDay is null || lastDay is null)
+                {
+                    continue;
+                }
+                earliest = Calendar.StartOf(FirstFreeSlot(firstDay.Value)!.Value);
+                latest = Calendar.StartOf(LastFreeSlot(lastDay.Value)!.Value);
+            }
+            var day = Calendar.Day(date);
+            for (var i = 0; i < day.Count; i++)
+            {
+                var remaining = Remaining(new SlotRef(date, i));
+                if (remaining > 0 && day.Starts[i] > now)
+                {
+                    result.Add(new FirstDoseSlot(day.Starts[i], remaining, earliest, latest));
+                }
+            }
+        }
+        return result;
+    }
+
+    /// <summary>Second-dose slots that can go with a first dose at <paramref name="firstDose"/>.</summary>
+    public IReadOnlyList<(DateTimeOffset Start, int Remaining)> SecondDoseSlots(string vaccineId, DateTimeOffset firstDose)
+    {
+        var result = new List<(DateTimeOffset, int)>();
+        if (Settings is null || !_catalog.TryGet(vaccineId, out var vaccine) || !vaccine.NeedsSecondDose
+            || _stock.GetValueOrDefault(vaccineId) is not { } stock || !Calendar.TryFind(firstDose, out var first))
+        {
+            return result;
+        }
+        foreach (var date in SecondDoseDays(vaccine.MinIntervalDays, vaccine.MaxIntervalDays, stock, first.Date))
+        {
+            var day = Calendar.Day(date);
+            for (var i = 0; i < day.Count; i++)
+            {
+                var remaining = Remaining(new SlotRef(date, i));
+                if (remaining > 0)
+                {
+                    result.Add((day.Starts[i], remaining));
+                }
+            }
+        }
+        return result;
+    }
+
+    /// <summary>Days inside the interval that have a free seat and where both doses fit the stock.</summary>
+    private IEnumerable<DateOnly> SecondDoseDays(int minDays, int maxDays, DoseTimeline stock, DateOnly first)
+    {
+        for (var d = minDays; d <= maxDays; d++)
+        {
+            var date = first.AddDays(d);
+            if (stock.Covers(date) && HasFreeSeat(date) && stock.CanTakePair(first, date))
+            {
+                yield return date;
+            }
+        }
+    }
+
+    /// <summary>The earliest future slot from <paramref name="from"/> to <paramref name="to"/> with a seat and a dose.</summary>
+    private SlotRef? EarliestSingleDose(DoseTimeline stock, DateOnly from, DateOnly to, DateTimeOffset now)
+    {
+        for (var date = from; date <= to; date = date.AddDays(1))
+        {
+            if (!stock.Covers(date) || !HasFreeSeat(date) || !stock.CanTake(date))
+            {
+                continue;
+            }
+            var day = Calendar.Day(date);
+            for (var i = 0; i < day.Count; i++)
+            {
+                if (day.Starts[i] > now && Remaining(new SlotRef(date, i)) > 0)
+                {
+                    return new SlotRef(date, i);
+                }
+            }
+        }
+        return null;
+    }
+
+    private bool HasFreeSeat(DateOnly date)
+    {
+        var capacity = Calendar.Day(date).Count * Calendar.Capacity;
+        return _seats.TryGetValue(date.DayNumber, out var seats) ? seats.Total < capacity : capacity > 0;
+    }
+
+    private SlotRef? FirstFreeSlot(DateOnly date)
+    {
+        var day = Calendar.Day(date);
+        for (var i = 0; i < day.Count; i++)
+        {
+            if (Remaining(new SlotRef(date, i)) > 0)
+            {
+                return new SlotRef(date, i);
+            }
+        }
+        return null;
+    }
+
+    private SlotRef? LastFreeSlot(DateOnly date)
+    {
+        var day = Calendar.Day(date);
+        for (var i = day.Count - 1; i >= 0; i--)
+        {
+            if (Remaining(new SlotRef(date, i)) > 0)
+            {
+                return new SlotRef(date, i);
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The free slot whose local time of day is nearest <paramref name="timeOfDay"/>; the earlier one on a tie.</summary>
+    private SlotRef? ClosestFreeSlot(DateOnly date, TimeSpan timeOfDay)
+    {
+        var day = Calendar.Day(date);
+        SlotRef? best = null;
+        var bestDistance = TimeSpan.MaxValue;
+        for (var i = 0; i < day.Count; i++)
+        {
+            if (Remaining(new SlotRef(date, i)) <= 0)
+            {
+                continue;
+            }
+            var distance = (day.Starts[i].TimeOfDay - timeOfDay).Duration();
+            if (distance < bestDistance)
+            {
+                best = new SlotRef(date, i);
+                bestDistance = distance;
+            }
+        }
+        return best;
+    }
+
+    private static DateOnly Min(DateOnly a, DateOnly b) => a < b ? a : b;
+
+    private static DateOnly Max(DateOnly a, DateOnly b) => a > b ? a : b;
+}
