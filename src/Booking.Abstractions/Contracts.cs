@@ -154,7 +154,7 @@ public sealed record Problem(
     [property: Id(3)] SupplyCutInfo? Plan = null);
 
 /// <summary>What a command produced, or why it produced nothing. Refusals are values, not exceptions.</summary>
-[GenerateSerializer, Immutable, Alias("booking.result")]
+[GenerateSerializer, Immutable, Alias("booking.result`1")]
 public sealed record Result<T>(
     [property: Id(0)] T? Value,
     [property: Id(1)] Problem? Problem)

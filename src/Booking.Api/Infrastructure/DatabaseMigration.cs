@@ -1,3 +1,4 @@
+using Booking.Grains;
 using Booking.Migrations;
 using DbUp.Engine.Output;
 

@@ -2,13 +2,10 @@ using System.Net;
 using System.Threading.RateLimiting;
 using Booking.Api.Apis;
 using Booking.Api.Security;
-using Booking.Grains.Centres;
 using Booking.Grains.Domain;
-using Booking.Grains.Storage;
+using Booking.Grains;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using Orleans.Configuration;
 
 namespace Booking.Api.Infrastructure;
@@ -19,16 +16,10 @@ public static class HostingExtensions
     public static WebApplicationBuilder AddBookingEngine(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton(sp => NpgsqlDataSource.Create(sp.GetRequiredService<IConfiguration>().BookingConnectionString()));
-        services.AddSingleton<LedgerStore>();
-        services.Configure<CentreOptions>(builder.Configuration.GetSection("Booking:Centres"));
         // Hosted services start in registration order and stop in reverse: migrations run before
         // the silo, and the writer outlives the silo so that decisions in flight still commit.
         services.AddHostedService<DatabaseMigration>();
-        services.AddSingleton<LedgerWriter>();
-        services.AddSingleton<ILedgerWriter>(sp => sp.GetRequiredService<LedgerWriter>());
-        services.AddHostedService(sp => sp.GetRequiredService<LedgerWriter>());
+        services.AddBookingGrains();
 
         builder.UseOrleans(silo =>
         {

@@ -1,0 +1,38 @@
+using Booking.Abstractions;
+
+namespace Booking.Grains.Tests;
+
+/// <summary>Centres and citizens for grain tests: one line, open every day, Paris time.</summary>
+internal static class TestCentres
+{
+    public static readonly TimeZoneInfo Paris = TimeZoneInfo.FindSystemTimeZoneById("Europe/Paris");
+
+    public static CentreDefinition OneLine(string name) => new(
+        name, "1 rue de la Paix", "75002", "Paris", 48.87, 2.33, "Europe/Paris", 1, 30,
+        Enum.GetValues<DayOfWeek>().Select(d => new OpeningPeriod(d, new TimeOnly(9, 0), new TimeOnly(12, 0))).ToArray(),
+        [], ["pfizer"], 28, false);
+
+    public static async Task<ICentreGrain> CreateAsync(IGrainFactory grains, string centreId, int doses = 100)
+    {
+        var centre = grains.GetGrain<ICentreGrain>(centreId);
+        var configured = await centre.Configure(OneLine(centreId));
+        Assert.True(configured.Succeeded, configured.Problem?.Detail);
+        var delivered = await centre.AddDelivery(new DeliveryInfo("", "pfizer", Today(), doses, "confirmed"));
+        Assert.True(delivered.Succeeded, delivered.Problem?.Detail);
+        return centre;
+    }
+
+    public static DateOnly Today() => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, Paris).DateTime);
+
+    /// <summary>A slot start <paramref name="days"/> days ahead at <paramref name="hour"/>:<paramref name="minute"/>, Paris time.</summary>
+    public static DateTimeOffset At(int days, int hour, int minute = 0)
+    {
+        var local = Today().AddDays(days).ToDateTime(new TimeOnly(hour, minute));
+        return new DateTimeOffset(local, Paris.GetUtcOffset(local));
+    }
+
+    public static BookPairCommand Pair(string person, DateTimeOffset first, DateTimeOffset? second = null) =>
+        new("pfizer", first, second ?? first.AddDays(21), Citizen(person), null);
+
+    public static CitizenKeys Citizen(string person) => new("identity-" + person, "birth-" + person);
+}
