@@ -65,6 +65,14 @@ public sealed record IdempotencyTag(
     [property: Id(1)] string Key,
     [property: Id(2)] string RequestHash);
 
+/// <summary>The answer to a booking sent with an Idempotency-Key: a fresh decision, the stored
+/// answer of the first use of the key, or a refusal because the key came with another body.</summary>
+[GenerateSerializer, Immutable, Alias("booking.idempotent-booking")]
+public sealed record IdempotentBooking(
+    [property: Id(0)] Result<BookingInfo>? Fresh,
+    [property: Id(1)] BookingInfo? Replayed,
+    [property: Id(2)] bool KeyReused);
+
 /// <summary>Book a pair (or a single dose). With <see cref="FirstDoseGivenOn"/> set, the first dose
 /// was given elsewhere: <see cref="FirstDose"/> is null and only the second dose is booked.</summary>
 [GenerateSerializer, Immutable, Alias("booking.book-pair")]

@@ -57,3 +57,13 @@ public interface ICitizenGrain : IGrainWithStringKey
 
     Task<Result<BookingInfo>> AcceptOffer(string centreId, string entryId, string birthDateCheck);
 }
+
+/// <summary>
+/// One Idempotency-Key of one portal. Not reentrant: copies of a request that arrive together pass
+/// one at a time, so the first books and the others replay its stored answer (or are refused when
+/// their body differs) instead of racing it.
+/// </summary>
+public interface IIdempotencyGrain : IGrainWithStringKey
+{
+    Task<IdempotentBooking> Book(string requestHash, string centreId, BookPairCommand command);
+}

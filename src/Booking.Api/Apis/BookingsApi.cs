@@ -1,10 +1,10 @@
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using Booking.Abstractions;
 using Booking.Api.Security;
 using Booking.Grains.Centres;
 using Booking.Grains.Domain;
+using Booking.Grains.Idempotency;
 using Booking.Grains.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -44,7 +44,7 @@ public static class BookingsApi
         return group;
     }
 
-    public static async Task<Results<Created<BookingInfo>, ContentHttpResult, ProblemHttpResult>> CreateAsync(
+    public static async Task<Results<Created<BookingInfo>, ProblemHttpResult>> CreateAsync(
         CreateBookingRequest body,
         [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey,
         HttpContext http,
@@ -74,29 +74,32 @@ public static class BookingsApi
             return Problems.CentreNotFound(centreId);
         }
 
-        IdempotencyTag? tag = null;
-        if (idempotencyKey is not null)
+        Result<BookingInfo> result;
+        if (idempotencyKey is null)
         {
-            tag = new IdempotencyTag(ApiKeyDefaults.ClientName(http.User), idempotencyKey, RequestHash(body));
-            if (await Replay(s.Store, tag) is { } replay)
+            result = await s.Citizen(citizen.IdentityKey).Book(centreId, new BookPairCommand(vaccine, first, second, citizen, null, givenOn));
+        }
+        else
+        {
+            var scope = ApiKeyDefaults.ClientName(http.User);
+            var hash = RequestHash(body);
+            var command = new BookPairCommand(vaccine, first, second, citizen, new IdempotencyTag(scope, idempotencyKey, hash), givenOn);
+            var answer = await s.Grains.GetGrain<IIdempotencyGrain>(IdempotencyGrain.KeyOf(scope, idempotencyKey)).Book(hash, centreId, command);
+            if (answer.KeyReused)
             {
-                return replay;
+                return Problems.IdempotencyKeyReused();
             }
+            if (answer.Replayed is { } replayed)
+            {
+                return Created(replayed);
+            }
+            result = answer.Fresh!;
         }
-
-        var command = new BookPairCommand(vaccine, first, second, citizen, tag, givenOn);
-        var result = await s.Citizen(citizen.IdentityKey).Book(centreId, command);
-        if (result.Value is { } booking)
-        {
-            return TypedResults.Created($"/api/v1/bookings/{booking.Reference}", booking);
-        }
-        // Two copies of one request raced: the loser finds the winner's answer stored.
-        if (tag is not null && result.Problem!.Kind == ProblemKind.AlreadyBooked && await Replay(s.Store, tag) is { } raced)
-        {
-            return raced;
-        }
-        return Problems.From(result.Problem!);
+        return result.Value is { } booking ? Created(booking) : Problems.From(result.Problem!);
     }
+
+    private static Created<BookingInfo> Created(BookingInfo booking) =>
+        TypedResults.Created($"/api/v1/bookings/{booking.Reference}", booking);
 
     public static async Task<Results<Ok<BookingInfo>, ProblemHttpResult>> GetAsync(
         string reference, string? birthDate, BookingServices s)
@@ -148,19 +151,6 @@ public static class BookingsApi
             return null;
         }
         return (row.CentreId, row.IdentityKey, s.Identity.BirthDateCheck(date));
-    }
-
-    private static async Task<Results<Created<BookingInfo>, ContentHttpResult, ProblemHttpResult>?> Replay(LedgerStore store, IdempotencyTag tag)
-    {
-        if (await store.FindIdempotencyAsync(tag.Scope, tag.Key) is not { } stored)
-        {
-            return null;
-        }
-        if (stored.RequestHash != tag.RequestHash)
-        {
-            return Problems.IdempotencyKeyReused();
-        }
-        return TypedResults.Content(stored.Response, "application/json", Encoding.UTF8, stored.StatusCode);
     }
 
     internal static CitizenKeys ReadCitizen(Input input, CitizenRequest? citizen, IdentityKeys identity)

@@ -1,0 +1,191 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+
+namespace Booking.Api.Tests;
+
+/// <summary>
+/// One Booking.Api host (HTTP pipeline + Orleans silo) on its own freshly created database, with its
+/// own ClusterId and free silo/gateway ports. The API migrates the database itself at start-up
+/// (DbUp creates it if missing), so a unique <c>Database=</c> is all a fixture needs.
+/// The PostgreSQL server comes from <c>BOOKING_TEST_PG</c> (set by ./test.sh); without it the
+/// fixture fails rather than skipping, so that a misconfigured run cannot look green.
+/// </summary>
+public sealed class ApiFixture : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    public const string ServerVariable = "BOOKING_TEST_PG";
+    public const string PortalKey = "test-portal-key-3b7d1e";
+    public const string OperatorKey = "test-operator-key-95c0aa";
+    public const string ApiKeyHeader = "X-Api-Key";
+
+    private readonly Dictionary<string, string?> _settings;
+    private readonly bool _dropDatabaseOnDispose;
+    private bool _disposed;
+
+    /// <summary>A fresh database, ClusterId and identity secret.</summary>
+    public ApiFixture()
+        : this(UniqueName("booking_api_test"), UniqueName("api-test"), RandomNumberGenerator.GetBytes(32), dropDatabaseOnDispose: true)
+    {
+    }
+
+    private ApiFixture(string database, string clusterId, byte[] identitySecret, bool dropDatabaseOnDispose)
+    {
+        var server = Environment.GetEnvironmentVariable(ServerVariable);
+        if (string.IsNullOrWhiteSpace(server))
+        {
+            throw new InvalidOperationException(
+                $"{ServerVariable} is not set: the API tests need a PostgreSQL server, e.g. " +
+                $"{ServerVariable}=\"Host=127.0.0.1;Port=55433;Username=postgres;Password=booking-dev\" (./test.sh sets it).");
+        }
+        Database = database;
+        ClusterId = clusterId;
+        IdentitySecret = identitySecret;
+        _dropDatabaseOnDispose = dropDatabaseOnDispose;
+        ConnectionString = new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString;
+        AdminConnectionString = new NpgsqlConnectionStringBuilder(server) { Database = "postgres", Pooling = false }.ConnectionString;
+        SiloPort = FreeTcpPort();
+        GatewayPort = FreeTcpPort();
+        Db = new TestDatabase(ConnectionString);
+        _settings = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Booking"] = ConnectionString,
+            ["Orleans:ClusterId"] = ClusterId,
+            ["Orleans:SiloPort"] = SiloPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Orleans:GatewayPort"] = GatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Booking:SeedDemoData"] = "false",
+            // Quiet hosts: the test output should show failures, not start-up chatter.
+            ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
+            ["Booking:IdentitySecret"] = Convert.ToBase64String(IdentitySecret),
+            ["Booking:ApiKeys:0:Name"] = "test-portal",
+            ["Booking:ApiKeys:0:Scope"] = "portal",
+            ["Booking:ApiKeys:0:Sha256"] = Sha256Hex(PortalKey),
+            ["Booking:ApiKeys:1:Name"] = "test-operator",
+            ["Booking:ApiKeys:1:Scope"] = "operator",
+            ["Booking:ApiKeys:1:Sha256"] = Sha256Hex(OperatorKey),
+        };
+    }
+
+    public string Database { get; }
+
+    public string ClusterId { get; }
+
+    public byte[] IdentitySecret { get; }
+
+    public string ConnectionString { get; }
+
+    public int SiloPort { get; }
+
+    public int GatewayPort { get; }
+
+    /// <summary>Direct reads of the tables the engine writes (Dapper).</summary>
+    public TestDatabase Db { get; }
+
+    private string AdminConnectionString { get; }
+
+    /// <summary>
+    /// A new host on the same database as this one, with the same ClusterId and identity secret but
+    /// new silo ports: what a restart of the deployment looks like. The secret must be the same, or
+    /// identity and birth-date hashes would no longer match. Disposing the copy drops the database.
+    /// </summary>
+    public ApiFixture RestartedCopy() => new(Database, ClusterId, IdentitySecret, dropDatabaseOnDispose: true);
+
+    /// <summary>This host leaves its database in place when disposed (for a restart on it).</summary>
+    public static ApiFixture KeepingDatabase() =>
+        new(UniqueName("booking_api_test"), UniqueName("api-test"), RandomNumberGenerator.GetBytes(32), dropDatabaseOnDispose: false);
+
+    public async Task InitializeAsync()
+    {
+        // Starts the host (migrations, ledger writer, silo), then waits until it reports ready.
+        using var client = CreateClient();
+        await Eventually.TrueAsync(async () =>
+        {
+            using var response = await client.GetAsync("/health/ready");
+            return response.StatusCode == HttpStatusCode.OK;
+        }, TimeSpan.FromSeconds(60), "the API did not become ready");
+    }
+
+    Task IAsyncLifetime.DisposeAsync() => DisposeAsync().AsTask();
+
+    public override async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
+        await base.DisposeAsync();
+        if (_dropDatabaseOnDispose)
+        {
+            NpgsqlConnection.ClearAllPools();
+            await using var connection = new NpgsqlConnection(AdminConnectionString);
+            await connection.OpenAsync();
+            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{Database}\" WITH (FORCE)", connection);
+            await drop.ExecuteNonQueryAsync();
+        }
+    }
+
+    protected override IHost CreateHost(IHostBuilder builder)
+    {
+        // Not "Development": appsettings.Development.json (dev keys, demo seed) must not load.
+        builder.UseEnvironment("Testing");
+        builder.ConfigureHostConfiguration(c => c.AddInMemoryCollection(_settings));
+        return base.CreateHost(builder);
+    }
+
+    public HttpClient Portal() => WithKey(PortalKey);
+
+    public HttpClient Operator() => WithKey(OperatorKey);
+
+    public HttpClient WithKey(string? key)
+    {
+        var client = CreateClient();
+        if (key is not null)
+        {
+            client.DefaultRequestHeaders.Add(ApiKeyHeader, key);
+        }
+        return client;
+    }
+
+    /// <summary>Creates a centre under a new id (unique per call) and records the deliveries, all
+    /// through the operator API; fails the test if either is refused.</summary>
+    public async Task<string> CreateCentreAsync(CentreSpec spec, params DeliverySpec[] deliveries)
+    {
+        var id = TestData.NewCentreId(spec.IdPrefix);
+        using var client = Operator();
+        using (var put = await client.PutAsJsonAsync($"/api/v1/manage/centres/{id}", spec.ToBody()))
+        {
+            await Expect.StatusAsync(put, HttpStatusCode.Created);
+        }
+        foreach (var delivery in deliveries)
+        {
+            using var post = await client.PostAsJsonAsync($"/api/v1/manage/centres/{id}/deliveries", delivery.ToBody());
+            await Expect.StatusAsync(post, HttpStatusCode.Created);
+        }
+        return id;
+    }
+
+    public static string UniqueName(string prefix) => $"{prefix}_{Guid.NewGuid():N}"[..Math.Min(prefix.Length + 17, 63)];
+
+    private static int FreeTcpPort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        try
+        {
+            return ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+        finally
+        {
+            listener.Stop();
+        }
+    }
+
+    private static string Sha256Hex(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+}

@@ -1,0 +1,101 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Booking.Api.Tests;
+
+/// <summary>Health endpoints, and the X-Api-Key rules: missing or unknown key 401, wrong scope 403.</summary>
+public sealed class HealthAndAuthTests(ApiFixture api) : IClassFixture<ApiFixture>
+{
+    [Fact]
+    public async Task Live_and_ready_answer_200()
+    {
+        using var client = api.CreateClient();
+        using var live = await client.GetAsync("/health/live");
+        await Expect.StatusAsync(live, HttpStatusCode.OK);
+        using var ready = await client.GetAsync("/health/ready");
+        await Expect.StatusAsync(ready, HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public void Host_runs_on_the_fixture_configuration()
+    {
+        var configuration = api.Services.GetRequiredService<IConfiguration>();
+        Assert.Equal(api.ClusterId, configuration["Orleans:ClusterId"]);
+        Assert.Equal(api.ConnectionString, configuration.GetConnectionString("Booking"));
+        Assert.Equal("false", configuration["Booking:SeedDemoData"]);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("not-a-key")]
+    [InlineData("dev-portal-key")]
+    public async Task Missing_or_unknown_key_gets_401_on_every_scope(string? key)
+    {
+        var centreId = await api.CreateCentreAsync(new CentreSpec(), DeliverySpec.Today(10));
+        using var client = api.WithKey(key);
+        var day = TestData.Today.AddDays(7);
+
+        using var book = await client.BookAsync(BookingBody.For(centreId, TestData.At(day, 9)));
+        await Expect.ProblemAsync(book, HttpStatusCode.Unauthorized, "unauthorized");
+        using var slots = await client.SlotsResponseAsync(centreId, day, day);
+        await Expect.ProblemAsync(slots, HttpStatusCode.Unauthorized, "unauthorized");
+        using var get = await client.GetBookingAsync("ABCDEFGHJK", "1984-06-15");
+        await Expect.ProblemAsync(get, HttpStatusCode.Unauthorized, "unauthorized");
+        using var put = await client.PutAsJsonAsync($"/api/v1/manage/centres/{centreId}", new CentreSpec().ToBody());
+        await Expect.ProblemAsync(put, HttpStatusCode.Unauthorized, "unauthorized");
+        using var delivery = await client.PostAsJsonAsync($"/api/v1/manage/centres/{centreId}/deliveries", DeliverySpec.Today(5).ToBody());
+        await Expect.ProblemAsync(delivery, HttpStatusCode.Unauthorized, "unauthorized");
+
+        // Nothing was written by the refused calls: configured once, one delivery.
+        var ledger = await api.Db.LedgerAsync(centreId);
+        Assert.Equal(["centre-configured", "delivery-recorded"], ledger.Select(r => r.Kind));
+    }
+
+    [Fact]
+    public async Task Operator_key_on_portal_endpoints_gets_403()
+    {
+        var centreId = await api.CreateCentreAsync(new CentreSpec(), DeliverySpec.Today(10));
+        using var client = api.Operator();
+        var day = TestData.Today.AddDays(7);
+
+        using var book = await client.BookAsync(BookingBody.For(centreId, TestData.At(day, 9)));
+        await Expect.ProblemAsync(book, HttpStatusCode.Forbidden, "forbidden");
+        using var slots = await client.SlotsResponseAsync(centreId, day, day);
+        await Expect.ProblemAsync(slots, HttpStatusCode.Forbidden, "forbidden");
+        using var vaccines = await client.GetAsync("/api/v1/vaccines");
+        await Expect.ProblemAsync(vaccines, HttpStatusCode.Forbidden, "forbidden");
+        Assert.Equal(0, await api.Db.CountLedgerAsync(centreId, "pair-booked"));
+    }
+
+    [Fact]
+    public async Task Portal_key_on_operator_endpoints_gets_403()
+    {
+        var centreId = await api.CreateCentreAsync(new CentreSpec());
+        using var client = api.Portal();
+
+        using var put = await client.PutAsJsonAsync($"/api/v1/manage/centres/{centreId}", new CentreSpec(Lines: 9).ToBody());
+        await Expect.ProblemAsync(put, HttpStatusCode.Forbidden, "forbidden");
+        using var delivery = await client.PostAsJsonAsync($"/api/v1/manage/centres/{centreId}/deliveries", DeliverySpec.Today(5).ToBody());
+        await Expect.ProblemAsync(delivery, HttpStatusCode.Forbidden, "forbidden");
+        var ledger = await api.Db.LedgerAsync(centreId);
+        Assert.Equal(["centre-configured"], ledger.Select(r => r.Kind));
+    }
+
+    [Fact]
+    public async Task Right_keys_reach_their_endpoints()
+    {
+        using var portal = api.Portal();
+        using var vaccines = await portal.GetAsync("/api/v1/vaccines");
+        await Expect.StatusAsync(vaccines, HttpStatusCode.OK);
+
+        using var op = api.Operator();
+        var id = TestData.NewCentreId("auth");
+        using var created = await op.PutAsJsonAsync($"/api/v1/manage/centres/{id}", new CentreSpec().ToBody());
+        await Expect.StatusAsync(created, HttpStatusCode.Created);
+        using var replaced = await op.PutAsJsonAsync($"/api/v1/manage/centres/{id}", new CentreSpec(Lines: 3).ToBody());
+        await Expect.StatusAsync(replaced, HttpStatusCode.OK);
+    }
+}
