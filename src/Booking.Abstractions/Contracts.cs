@@ -52,11 +52,14 @@ public sealed record BookingInfo(
     [property: Id(3)] string CentreId,
     [property: Id(4)] IReadOnlyList<AppointmentInfo> Appointments);
 
-/// <summary>Who is booking, reduced to keyed hashes: the centre never sees personal data in clear.</summary>
+/// <summary>Who is booking, as the centre sees them: keyed hashes, the contact details encrypted
+/// by the API (the centre cannot read them), and initials for the day list.</summary>
 [GenerateSerializer, Immutable, Alias("booking.citizen-keys")]
 public sealed record CitizenKeys(
     [property: Id(0)] string IdentityKey,
-    [property: Id(1)] string BirthDateCheck);
+    [property: Id(1)] string BirthDateCheck,
+    [property: Id(2)] string? ProtectedContact = null,
+    [property: Id(3)] string? Initials = null);
 
 /// <summary>An Idempotency-Key as the API received it, scoped to the calling portal, with a hash of the body.</summary>
 [GenerateSerializer, Immutable, Alias("booking.idempotency")]
@@ -110,7 +113,8 @@ public sealed record DayAppointment(
     [property: Id(1)] int Dose,
     [property: Id(2)] string Vaccine,
     [property: Id(3)] DateTimeOffset Start,
-    [property: Id(4)] string Status);
+    [property: Id(4)] string Status,
+    [property: Id(5)] string? Initials);
 
 [GenerateSerializer, Immutable, Alias("booking.stock-day")]
 public sealed record StockDayInfo(

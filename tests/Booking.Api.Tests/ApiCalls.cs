@@ -91,6 +91,14 @@ public static class Expect
 
 public static class Eventually
 {
+    /// <summary>Reads until <paramref name="accept"/> holds for the value read, or the deadline passes; returns that value.</summary>
+    public static async Task<T> ValueAsync<T>(Func<Task<T>> read, Func<T, bool> accept, TimeSpan timeout, string what)
+    {
+        T value = default!;
+        await TrueAsync(async () => accept(value = await read()), timeout, what);
+        return value;
+    }
+
     /// <summary>Polls <paramref name="condition"/> until it holds or the deadline passes (no fixed sleeps).</summary>
     public static async Task TrueAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
     {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
@@ -17,7 +18,7 @@ namespace Booking.Api.Tests;
 /// The PostgreSQL server comes from <c>BOOKING_TEST_PG</c> (set by ./test.sh); without it the
 /// fixture fails rather than skipping, so that a misconfigured run cannot look green.
 /// </summary>
-public sealed class ApiFixture : WebApplicationFactory<Program>, IAsyncLifetime
+public class ApiFixture : WebApplicationFactory<Program>, IAsyncLifetime
 {
     public const string ServerVariable = "BOOKING_TEST_PG";
     public const string PortalKey = "test-portal-key-3b7d1e";
@@ -32,6 +33,16 @@ public sealed class ApiFixture : WebApplicationFactory<Program>, IAsyncLifetime
     public ApiFixture()
         : this(UniqueName("booking_api_test"), UniqueName("api-test"), RandomNumberGenerator.GetBytes(32), dropDatabaseOnDispose: true)
     {
+    }
+
+    /// <summary>A fresh database, with some settings of the host replaced.</summary>
+    protected ApiFixture(IReadOnlyDictionary<string, string?> overrides)
+        : this()
+    {
+        foreach (var (key, value) in overrides)
+        {
+            _settings[key] = value;
+        }
     }
 
     private ApiFixture(string database, string clusterId, byte[] identitySecret, bool dropDatabaseOnDispose)
@@ -59,9 +70,7 @@ public sealed class ApiFixture : WebApplicationFactory<Program>, IAsyncLifetime
             ["Orleans:SiloPort"] = SiloPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Orleans:GatewayPort"] = GatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Booking:SeedDemoData"] = "false",
-            // Quiet hosts: the test output should show failures, not start-up chatter.
-            ["Logging:LogLevel:Default"] = "Warning",
-            ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
+            ["Logging:LogLevel:Default"] = "Debug",
             ["Booking:IdentitySecret"] = Convert.ToBase64String(IdentitySecret),
             ["Booking:ApiKeys:0:Name"] = "test-portal",
             ["Booking:ApiKeys:0:Scope"] = "portal",
@@ -131,11 +140,16 @@ public sealed class ApiFixture : WebApplicationFactory<Program>, IAsyncLifetime
         }
     }
 
+    /// <summary>What the host logged, whatever the configured log levels.</summary>
+    public CapturedLogs Logs { get; } = new();
+
     protected override IHost CreateHost(IHostBuilder builder)
     {
         // Not "Development": appsettings.Development.json (dev keys, demo seed) must not load.
         builder.UseEnvironment("Testing");
         builder.ConfigureHostConfiguration(c => c.AddInMemoryCollection(_settings));
+        // Logs go to memory only, at the levels the app's own configuration sets (Debug by default).
+        builder.ConfigureLogging(l => l.ClearProviders().AddProvider(Logs));
         return base.CreateHost(builder);
     }
 

@@ -1,6 +1,6 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 using Booking.Abstractions;
+using Booking.Api.Privacy;
 using Booking.Api.Security;
 using Booking.Grains.Centres;
 using Booking.Grains.Domain;
@@ -20,7 +20,7 @@ public sealed record CreateBookingRequest(string? CentreId, string? Vaccine, str
 public sealed record RescheduleRequest(string? FirstDose, string? SecondDose);
 
 /// <summary>What every booking handler needs, injected as one parameter.</summary>
-public sealed record BookingServices(IGrainFactory Grains, LedgerStore Store, IdentityKeys Identity, VaccineCatalog Catalog)
+public sealed record BookingServices(IGrainFactory Grains, LedgerStore Store, IdentityKeys Identity, PersonalData PersonalData, VaccineCatalog Catalog)
 {
     public ICitizenGrain Citizen(string identityKey) => Grains.GetGrain<ICitizenGrain>(identityKey);
 }
@@ -60,7 +60,7 @@ public static class BookingsApi
             input.Fail("firstDose", "Leave firstDose out when the first dose was given elsewhere (firstDoseGivenOn).");
         }
         var second = input.Instant("secondDose", body.SecondDose, required: false);
-        var citizen = ReadCitizen(input, body.Citizen, s.Identity);
+        var citizen = ReadCitizen(input, body.Citizen, s);
         if (idempotencyKey is { Length: 0 or > 100 })
         {
             input.Fail("Idempotency-Key", "1 to 100 characters.");
@@ -82,7 +82,8 @@ public static class BookingsApi
         else
         {
             var scope = ApiKeyDefaults.ClientName(http.User);
-            var hash = RequestHash(body);
+            // A repeat must carry the same request: compare keyed fingerprints of its canonical JSON.
+            var hash = s.Identity.Fingerprint(JsonSerializer.SerializeToUtf8Bytes(body));
             var command = new BookPairCommand(vaccine, first, second, citizen, new IdempotencyTag(scope, idempotencyKey, hash), givenOn);
             var answer = await s.Grains.GetGrain<IIdempotencyGrain>(IdempotencyGrain.KeyOf(scope, idempotencyKey)).Book(hash, centreId, command);
             if (answer.KeyReused)
@@ -153,7 +154,7 @@ public static class BookingsApi
         return (row.CentreId, row.IdentityKey, s.Identity.BirthDateCheck(date));
     }
 
-    internal static CitizenKeys ReadCitizen(Input input, CitizenRequest? citizen, IdentityKeys identity)
+    internal static CitizenKeys ReadCitizen(Input input, CitizenRequest? citizen, BookingServices s)
     {
         if (citizen is null)
         {
@@ -176,7 +177,8 @@ public static class BookingsApi
             input.Fail("citizen.lastName", "Must contain letters.");
         }
         var phone = input.Text("citizen.phone", citizen.Phone, 32);
-        if (phone.Length > 0 && !IsMobile(phone))
+        var mobile = phone.Length > 0 ? Mobile(phone) : null;
+        if (phone.Length > 0 && mobile is null)
         {
             input.Fail("citizen.phone", "Not a valid mobile number.");
         }
@@ -185,27 +187,31 @@ public static class BookingsApi
             input.Fail("citizen.email", "Not a valid e-mail address.");
         }
         var healthNumber = input.Text("citizen.healthNumber", citizen.HealthNumber, 32, required: false);
+        if (!input.IsValid)
+        {
+            return new CitizenKeys("", "");
+        }
         var identityKey = healthNumber.Length > 0
-            ? identity.ForHealthNumber(healthNumber)
-            : identity.ForPerson(lastName, firstName, birthDate);
-        return new CitizenKeys(identityKey, identity.BirthDateCheck(birthDate));
+            ? s.Identity.ForHealthNumber(healthNumber)
+            : s.Identity.ForPerson(lastName, firstName, birthDate);
+        var contact = s.PersonalData.Protect(new CitizenContact(firstName, lastName, birthDate, mobile!, citizen.Email?.Trim()));
+        return new CitizenKeys(identityKey, s.Identity.BirthDateCheck(birthDate), contact, PersonalData.Initials(firstName, lastName));
     }
 
-    private static bool IsMobile(string phone)
+    /// <summary>The number in E.164 if it is a valid mobile number (French numbers may omit the +33).</summary>
+    private static string? Mobile(string phone)
     {
         try
         {
             var number = Phones.Parse(phone, "FR");
             return Phones.IsValidNumber(number)
-                && Phones.GetNumberType(number) is PhoneNumberType.MOBILE or PhoneNumberType.FIXED_LINE_OR_MOBILE;
+                && Phones.GetNumberType(number) is PhoneNumberType.MOBILE or PhoneNumberType.FIXED_LINE_OR_MOBILE
+                ? Phones.Format(number, PhoneNumberFormat.E164)
+                : null;
         }
         catch (NumberParseException)
         {
-            return false;
+            return null;
         }
     }
-
-    /// <summary>A repeat must carry the same request: compare a hash of its canonical JSON.</summary>
-    private static string RequestHash(CreateBookingRequest body) =>
-        Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(body)));
 }

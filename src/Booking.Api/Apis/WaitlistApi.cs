@@ -25,7 +25,7 @@ public static class WaitlistApi
     {
         var input = new Input();
         var vaccine = CentresApi.ReadVaccine(input, body.Vaccine, s.Catalog);
-        var citizen = BookingsApi.ReadCitizen(input, body.Citizen, s.Identity);
+        var citizen = BookingsApi.ReadCitizen(input, body.Citizen, s);
         if (!input.IsValid)
         {
             return Problems.Validation(input.Errors);

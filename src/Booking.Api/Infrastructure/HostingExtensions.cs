@@ -1,6 +1,13 @@
 using System.Net;
 using System.Threading.RateLimiting;
 using Booking.Api.Apis;
+using Booking.Api.Privacy;
+using Booking.Api.ReadModel;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.AuthenticatedEncryption;
+using Microsoft.AspNetCore.DataProtection.AuthenticatedEncryption.ConfigurationModel;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Npgsql;
 using Booking.Api.Security;
 using Booking.Grains.Domain;
 using Booking.Grains;
@@ -46,6 +53,10 @@ public static class HostingExtensions
             });
         });
         services.AddHostedService<DemoSeed>();
+        services.Configure<ReadModelOptions>(builder.Configuration.GetSection("Booking:ReadModel"));
+        services.AddSingleton<AvailabilityCache>();
+        services.AddSingleton<IAvailabilityReadModel>(sp => sp.GetRequiredService<AvailabilityCache>());
+        services.AddHostedService(sp => sp.GetRequiredService<AvailabilityCache>());
         return builder;
     }
 
@@ -59,6 +70,16 @@ public static class HostingExtensions
             sp.GetRequiredService<IConfiguration>()["Booking:IdentitySecret"]
             ?? throw new InvalidOperationException("Booking:IdentitySecret is not configured."))));
         services.AddSingleton<BookingServices>();
+        services.AddSingleton<PersonalData>();
+        services.AddDataProtection()
+            .SetApplicationName("booking")
+            .UseCryptographicAlgorithms(new AuthenticatedEncryptorConfiguration
+            {
+                EncryptionAlgorithm = EncryptionAlgorithm.AES_256_GCM,
+                ValidationAlgorithm = ValidationAlgorithm.HMACSHA256,
+            });
+        services.AddOptions<KeyManagementOptions>()
+            .Configure<NpgsqlDataSource>((o, dataSource) => o.XmlRepository = new PostgresKeyRing(dataSource));
 
         services.AddAuthentication(ApiKeyDefaults.Scheme)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyHandler>(ApiKeyDefaults.Scheme, null);
@@ -73,6 +94,23 @@ public static class HostingExtensions
             {
                 var permits = http.RequestServices.GetRequiredService<IOptionsMonitor<ApiKeyOptions>>().CurrentValue.PermitsPerSecond;
                 return RateLimitPartition.GetTokenBucketLimiter(ApiKeyDefaults.ClientName(http.User), _ => new TokenBucketRateLimiterOptions
+                {
+                    TokenLimit = permits,
+                    TokensPerPeriod = permits,
+                    ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                    QueueLimit = 0,
+                });
+            });
+            // Without a valid key, each client address has a small quota: it slows down key guessing
+            // and scraping without touching portals, whose keyed traffic has its own quota.
+            options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
+            {
+                if (http.User.Identity?.IsAuthenticated == true)
+                {
+                    return RateLimitPartition.GetNoLimiter("keyed");
+                }
+                var permits = http.RequestServices.GetRequiredService<IOptionsMonitor<ApiKeyOptions>>().CurrentValue.AnonymousPermitsPerSecond;
+                return RateLimitPartition.GetTokenBucketLimiter(http.Connection.RemoteIpAddress?.ToString() ?? "unknown", _ => new TokenBucketRateLimiterOptions
                 {
                     TokenLimit = permits,
                     TokensPerPeriod = permits,

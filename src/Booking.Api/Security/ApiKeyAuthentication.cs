@@ -23,6 +23,10 @@ public sealed class ApiKeyOptions
 
     /// <summary>Requests per second allowed to each key (a portal sends all its citizens' traffic).</summary>
     public int PermitsPerSecond { get; set; } = 50_000;
+
+    /// <summary>Requests per second allowed to one client address without a valid key (the public
+    /// feed, and every request whose key is missing or wrong).</summary>
+    public int AnonymousPermitsPerSecond { get; set; } = 20;
 }
 
 public static class ApiKeyDefaults

@@ -32,6 +32,8 @@ public sealed partial class CentreGrain(
     private long _seq;
     private bool _broken;
     private IGrainTimer? _expiryTimer;
+    private IGrainTimer? _publishTimer;
+    private bool _availabilityChanged;
 
     private string Id => this.GetPrimaryKeyString();
 
@@ -61,7 +63,7 @@ public sealed partial class CentreGrain(
         var s = definition;
         await Record(decision.Fact!, now, a => a with
         {
-            Directory = new CentreDirectoryRow(Id, s.Name, s.Postcode, s.City, s.Latitude, s.Longitude, s.TimeZone, s.Vaccines.ToArray(), now),
+            Directory = new CentreDirectoryRow(Id, s.Name, s.Address, s.Postcode, s.City, s.Latitude, s.Longitude, s.TimeZone, s.Vaccines.ToArray(), now),
         });
         return Result<CentreInfo>.Ok(new CentreInfo(Id, definition, created));
     }
@@ -131,7 +133,7 @@ public sealed partial class CentreGrain(
             ? _centre.AppointmentsOn(date)
                 .Where(x => !_uncommitted.Contains(x.Booking.Reference))
                 .Select(x => new DayAppointment(x.Booking.Reference, x.Appointment.Dose, x.Booking.Vaccine, x.Appointment.Start,
-                    x.Booking.Status.ToString().ToLowerInvariant()))
+                    x.Booking.Status.ToString().ToLowerInvariant(), x.Booking.Initials))
                 .ToArray()
             : [];
         return Task.FromResult(list);
@@ -155,9 +157,11 @@ public sealed partial class CentreGrain(
         var citizen = command.Citizen;
         var decision = command.FirstDoseGivenOn is { } givenOn
             ? _centre.DecideSecondDose(
-                new SecondDoseRequest(reference, command.Vaccine, givenOn, command.SecondDose, citizen.IdentityKey, citizen.BirthDateCheck), now)
+                new SecondDoseRequest(reference, command.Vaccine, givenOn, command.SecondDose, citizen.IdentityKey, citizen.BirthDateCheck,
+                    citizen.ProtectedContact, citizen.Initials), now)
             : _centre.DecideBook(
-                new PairRequest(reference, command.Vaccine, command.FirstDose!.Value, command.SecondDose, citizen.IdentityKey, citizen.BirthDateCheck), now);
+                new PairRequest(reference, command.Vaccine, command.FirstDose!.Value, command.SecondDose, citizen.IdentityKey, citizen.BirthDateCheck,
+                    citizen.ProtectedContact, citizen.Initials), now);
         if (decision.Refusal is { } refusal)
         {
             return Result<BookingInfo>.Refused(refusal.ToProblem());
@@ -236,7 +240,8 @@ public sealed partial class CentreGrain(
     {
         EnsureUsable();
         var now = time.GetUtcNow();
-        var entry = new WaitlistEntry("wl-" + BookingReference.New().ToLowerInvariant(), vaccine, citizen.IdentityKey, citizen.BirthDateCheck, now);
+        var entry = new WaitlistEntry("wl-" + BookingReference.New().ToLowerInvariant(), vaccine, citizen.IdentityKey, citizen.BirthDateCheck, now,
+            null, citizen.ProtectedContact, citizen.Initials);
         var decision = _centre.DecideJoinWaitlist(entry);
         if (decision.Refusal is { } refusal)
         {
@@ -367,6 +372,7 @@ public sealed partial class CentreGrain(
             Ledger = new LedgerRow(Id, ++_seq, fact.Kind, LedgerJson.Serialize(fact), now),
         };
         _centre.Apply(fact);
+        AvailabilityChanged();
         try
         {
             await writer.AppendAsync(withRows is null ? append : withRows(append));
@@ -380,6 +386,40 @@ public sealed partial class CentreGrain(
         }
     }
 
+    /// <summary>Publishes the centre's availability a moment after it changed, once for all the
+    /// changes made meanwhile, so that a flash crowd costs one small row a second, not one per booking.</summary>
+    private void AvailabilityChanged()
+    {
+        _availabilityChanged = true;
+        var delay = options.Value.AvailabilityPublishDelay;
+        _publishTimer ??= this.RegisterGrainTimer(PublishAvailability, new GrainTimerCreationOptions(delay, delay) { KeepAlive = true });
+    }
+
+    private async Task PublishAvailability(CancellationToken cancellationToken)
+    {
+        if (!_availabilityChanged || _broken || _centre.Settings is null)
+        {
+            _publishTimer?.Dispose();
+            _publishTimer = null;
+            return;
+        }
+        _availabilityChanged = false;
+        var now = time.GetUtcNow();
+        var rows = _centre.Settings.Vaccines
+            .Select(v => new AvailabilityRow(Id, v, JsonSerializer.Serialize(_centre.DailyAvailability(v, now), LedgerJson.Options), now))
+            .ToArray();
+        try
+        {
+            // A publication stands on nothing else: a fresh writer id keeps its failure from failing decisions.
+            await writer.AppendAsync(new LedgerAppend(Guid.NewGuid()) { Availability = rows });
+        }
+        catch (LedgerCommitFailedException ex)
+        {
+            _availabilityChanged = true;
+            LogPublishFailed(Id, ex);
+        }
+    }
+
     private void EnsureUsable()
     {
         if (_broken)
@@ -387,6 +427,9 @@ public sealed partial class CentreGrain(
             throw new StorageUnavailableException("The centre is recovering from a storage failure; retry later.");
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Centre {CentreId}: its availability could not be published; it will try again")]
+    private partial void LogPublishFailed(string centreId, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Centre {CentreId}: a {Kind} decision did not commit; the centre will rebuild from its ledger")]
     private partial void LogCommitFailed(string centreId, string kind, Exception exception);

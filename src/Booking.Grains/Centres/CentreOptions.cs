@@ -5,6 +5,10 @@ public sealed class CentreOptions
     /// <summary>How long an offer to a waiting person holds its seats and doses.</summary>
     public TimeSpan WaitlistHold { get; set; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>How long after a change a centre publishes its availability for the read models:
+    /// changes in between are published together.</summary>
+    public TimeSpan AvailabilityPublishDelay { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>How often a centre with open offers looks for expired ones.</summary>
     public TimeSpan OfferExpiryCheck { get; set; } = TimeSpan.FromSeconds(15);
 }

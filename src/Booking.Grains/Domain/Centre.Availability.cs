@@ -52,6 +52,21 @@ public sealed partial class Centre
         return result;
     }
 
+    /// <summary>The bookable first-dose slots of the whole horizon, summed up per day: what searches and the public feed show.</summary>
+    public IReadOnlyList<DaySummary> DailyAvailability(string vaccineId, DateTimeOffset now)
+    {
+        if (Settings is null)
+        {
+            return [];
+        }
+        var today = Calendar.LocalDate(now);
+        var length = TimeSpan.FromMinutes(Settings.SlotMinutes);
+        return FirstDoseSlots(vaccineId, today, today.AddDays(Settings.BookingHorizonDays), now)
+            .GroupBy(s => DateOnly.FromDateTime(s.Start.DateTime))
+            .Select(g => new DaySummary(g.Key, g.First().Start, g.Last().Start + length, g.Count(), g.Sum(s => s.Remaining)))
+            .ToArray();
+    }
+
     /// <summary>Second-dose slots that can go with a first dose at <paramref name="firstDose"/>.</summary>
     public IReadOnlyList<(DateTimeOffset Start, int Remaining)> SecondDoseSlots(string vaccineId, DateTimeOffset firstDose)
     {
@@ -168,3 +183,6 @@ public sealed partial class Centre
 
     private static DateOnly Max(DateOnly a, DateOnly b) => a > b ? a : b;
 }
+
+/// <summary>One day of bookable first-dose slots (I6 holds for each) for one vaccine.</summary>
+public sealed record DaySummary(DateOnly Date, DateTimeOffset FirstStart, DateTimeOffset LastEnd, int Slots, int Seats);

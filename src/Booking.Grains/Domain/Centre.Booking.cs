@@ -24,7 +24,7 @@ public sealed partial class Centre
                 return SlotFull("first");
             }
             return stock is not null && stock.CanTake(first.Date)
-                ? Booked(request.Reference, request.IdentityKey, request.BirthDateCheck, vaccine, now, null, (1, first))
+                ? Booked(new Holder(request.Reference, request.IdentityKey, request.BirthDateCheck, request.ProtectedContact, request.Initials), vaccine, now, null, (1, first))
                 : OutOfStock();
         }
         var second = ChooseSecondDose(vaccine.MinIntervalDays, vaccine.MaxIntervalDays, stock, first, request.SecondDose);
@@ -32,7 +32,7 @@ public sealed partial class Centre
         {
             return noSecond;
         }
-        return Booked(request.Reference, request.IdentityKey, request.BirthDateCheck, vaccine, now, null, (1, first), (2, second.Slot));
+        return Booked(new Holder(request.Reference, request.IdentityKey, request.BirthDateCheck, request.ProtectedContact, request.Initials), vaccine, now, null, (1, first), (2, second.Slot));
     }
 
     public Decision<PairBooked> DecideSecondDose(SecondDoseRequest request, DateTimeOffset now)
@@ -81,7 +81,7 @@ public sealed partial class Centre
             }
             slot = found;
         }
-        return Booked(request.Reference, request.IdentityKey, request.BirthDateCheck, vaccine, now, request.FirstDoseGivenOn, (2, slot));
+        return Booked(new Holder(request.Reference, request.IdentityKey, request.BirthDateCheck, request.ProtectedContact, request.Initials), vaccine, now, request.FirstDoseGivenOn, (2, slot));
     }
 
     /// <summary>
@@ -293,12 +293,15 @@ public sealed partial class Centre
     private static Refusal OutsideInterval(int minDays, int maxDays) =>
         Refusal.Invalid("secondDose", $"The second dose must be {minDays} to {maxDays} days after the first.");
 
-    private PairBooked Booked(string reference, string identityKey, string birthDateCheck, Vaccine vaccine, DateTimeOffset now,
+    /// <summary>Whose booking it is, as the centre knows them.</summary>
+    private sealed record Holder(string Reference, string IdentityKey, string BirthDateCheck, string? ProtectedContact, string? Initials);
+
+    private PairBooked Booked(Holder holder, Vaccine vaccine, DateTimeOffset now,
         DateOnly? firstDoseGivenOn, params (int Dose, SlotRef Slot)[] appointments) =>
         new(new BookingRecord(
-            reference,
-            identityKey,
-            birthDateCheck,
+            holder.Reference,
+            holder.IdentityKey,
+            holder.BirthDateCheck,
             vaccine.Id,
             appointments.Select(a => new Appointment(a.Dose, Calendar.StartOf(a.Slot))).ToArray(),
             now,
@@ -306,5 +309,7 @@ public sealed partial class Centre
             _bookings.Count + 1,
             vaccine.NeedsSecondDose ? vaccine.MinIntervalDays : 0,
             vaccine.NeedsSecondDose ? vaccine.MaxIntervalDays : 0,
-            firstDoseGivenOn));
+            firstDoseGivenOn,
+            holder.ProtectedContact,
+            holder.Initials));
 }

@@ -80,7 +80,8 @@ public sealed partial class Centre
         var postponed = Release(booking) with { Status = BookingStatus.Postponed };
         _bookings[booking.Reference] = postponed;
         _activeByIdentity.Remove(booking.IdentityKey);
-        Enqueue(new WaitlistEntry(PostponedEntryId(booking.Reference), booking.Vaccine, booking.IdentityKey, booking.BirthDateCheck, at, booking.Reference));
+        Enqueue(new WaitlistEntry(PostponedEntryId(booking.Reference), booking.Vaccine, booking.IdentityKey, booking.BirthDateCheck, at,
+            booking.Reference, booking.ProtectedContact, booking.Initials));
     }
 
     public static string PostponedEntryId(string reference) => "wl-" + reference.ToLowerInvariant();

@@ -111,7 +111,8 @@ public sealed partial class Centre
         var vaccine = _catalog[entry.Vaccine];
         var held = new BookingRecord(offered.Reference, entry.IdentityKey, entry.BirthDateCheck, entry.Vaccine, offered.Appointments,
             offered.At, BookingStatus.Offered, _bookings.Count + 1,
-            vaccine.NeedsSecondDose ? vaccine.MinIntervalDays : 0, vaccine.NeedsSecondDose ? vaccine.MaxIntervalDays : 0);
+            vaccine.NeedsSecondDose ? vaccine.MinIntervalDays : 0, vaccine.NeedsSecondDose ? vaccine.MaxIntervalDays : 0,
+            null, entry.ProtectedContact, entry.Initials);
         _bookings[held.Reference] = held;
         Hold(held, +1);
         _offers[entry.Id] = new WaitlistOffer(entry, held.Reference, offered.ExpiresAt);

@@ -7,7 +7,9 @@ public sealed record PairRequest(
     DateTimeOffset FirstDose,
     DateTimeOffset? SecondDose,
     string IdentityKey,
-    string BirthDateCheck);
+    string BirthDateCheck,
+    string? ProtectedContact = null,
+    string? Initials = null);
 
 /// <summary>A second dose for someone whose first dose was given elsewhere on <see cref="FirstDoseGivenOn"/>.
 /// With no <see cref="SecondDose"/> the engine picks the earliest feasible slot.</summary>
@@ -17,7 +19,9 @@ public sealed record SecondDoseRequest(
     DateOnly FirstDoseGivenOn,
     DateTimeOffset? SecondDose,
     string IdentityKey,
-    string BirthDateCheck);
+    string BirthDateCheck,
+    string? ProtectedContact = null,
+    string? Initials = null);
 
 /// <summary>A bookable first-dose slot and the range of second-dose starts that can go with it.</summary>
 public sealed record FirstDoseSlot(DateTimeOffset Start, int Remaining, DateTimeOffset? SecondEarliest, DateTimeOffset? SecondLatest);

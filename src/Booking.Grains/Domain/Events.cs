@@ -16,7 +16,9 @@ public sealed record Appointment(int Dose, DateTimeOffset Start);
 /// <summary>
 /// A booking as the centre keeps it. <see cref="Number"/> is its rank in booking order at the
 /// centre; the interval bounds are the vaccine's when it was booked (a later catalogue change
-/// does not move them); <see cref="FirstDoseGivenOn"/> is set when dose 1 was given elsewhere. <see cref="IdentityKey"/> is the keyed hash of the citizen's
+/// does not move them); <see cref="FirstDoseGivenOn"/> is set when dose 1 was given elsewhere.
+/// <see cref="ProtectedContact"/> is the citizen's names, birth date, phone and e-mail encrypted by
+/// the API with keys kept outside the ledger; <see cref="Initials"/> is all the day list shows. <see cref="IdentityKey"/> is the keyed hash of the citizen's
 /// identity and <see cref="BirthDateCheck"/> a keyed hash that proves knowledge of the birth date
 /// on look-ups; neither reveals personal data.
 /// </summary>
@@ -31,7 +33,9 @@ public sealed record BookingRecord(
     int Number = 0,
     int MinIntervalDays = 0,
     int MaxIntervalDays = 0,
-    DateOnly? FirstDoseGivenOn = null)
+    DateOnly? FirstDoseGivenOn = null,
+    string? ProtectedContact = null,
+    string? Initials = null)
 {
     public Appointment? Dose(int dose) => Appointments.FirstOrDefault(a => a.Dose == dose);
 }
@@ -76,7 +80,9 @@ public sealed record DeliveryChanged(Delivery Delivery, IReadOnlyList<string> Po
 
 /// <summary>A person waiting for a place. People whose booking was postponed
 /// (<see cref="PostponedReference"/>) go ahead of everyone else.</summary>
-public sealed record WaitlistEntry(string Id, string Vaccine, string IdentityKey, string BirthDateCheck, DateTimeOffset JoinedAt, string? PostponedReference = null)
+public sealed record WaitlistEntry(
+    string Id, string Vaccine, string IdentityKey, string BirthDateCheck, DateTimeOffset JoinedAt,
+    string? PostponedReference = null, string? ProtectedContact = null, string? Initials = null)
 {
     public bool Priority => PostponedReference is not null;
 }

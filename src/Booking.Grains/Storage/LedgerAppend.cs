@@ -9,8 +9,11 @@ public sealed record CitizenBookingRow(string IdentityKey, string Reference, str
 public sealed record IdempotencyRow(string Scope, string Key, string RequestHash, int StatusCode, string Response, DateTimeOffset CreatedAt);
 
 public sealed record CentreDirectoryRow(
-    string Id, string Name, string Postcode, string City, double Latitude, double Longitude,
+    string Id, string Name, string Address, string Postcode, string City, double Latitude, double Longitude,
     string TimeZone, string[] Vaccines, DateTimeOffset UpdatedAt);
+
+/// <summary>A centre's bookable first-dose days for one vaccine, as JSON, for the read models.</summary>
+public sealed record AvailabilityRow(string CentreId, string Vaccine, string Days, DateTimeOffset UpdatedAt);
 
 /// <summary>
 /// The rows of one decision. They commit together with the rows of every other decision in the
@@ -32,6 +35,8 @@ public sealed record LedgerAppend(Guid Writer)
     public IdempotencyRow? Idempotency { get; init; }
 
     public CentreDirectoryRow? Directory { get; init; }
+
+    public IReadOnlyList<AvailabilityRow> Availability { get; init; } = [];
 }
 
 /// <summary>Durable append of decisions. The task completes once the rows are committed.</summary>

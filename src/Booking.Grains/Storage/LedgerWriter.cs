@@ -32,13 +32,17 @@ public sealed partial class LedgerWriter(NpgsqlDataSource dataSource, ILogger<Le
             USING unnest($13::text[], $14::text[]) AS r(identity_key, reference)
             WHERE c.identity_key = r.identity_key AND c.reference = r.reference
         ), directory AS (
-            INSERT INTO centres (id, name, postcode, city, latitude, longitude, time_zone, vaccines, updated_at)
-            SELECT id, name, postcode, city, latitude, longitude, time_zone, string_to_array(vaccines, ','), updated_at
-            FROM unnest($15::text[], $16::text[], $17::text[], $18::text[], $19::float8[], $20::float8[], $21::text[], $22::text[], $23::timestamptz[])
-                AS d(id, name, postcode, city, latitude, longitude, time_zone, vaccines, updated_at)
-            ON CONFLICT (id) DO UPDATE SET name = excluded.name, postcode = excluded.postcode, city = excluded.city,
+            INSERT INTO centres (id, name, address, postcode, city, latitude, longitude, time_zone, vaccines, updated_at)
+            SELECT id, name, address, postcode, city, latitude, longitude, time_zone, string_to_array(vaccines, ','), updated_at
+            FROM unnest($15::text[], $16::text[], $34::text[], $17::text[], $18::text[], $19::float8[], $20::float8[], $21::text[], $22::text[], $23::timestamptz[])
+                AS d(id, name, address, postcode, city, latitude, longitude, time_zone, vaccines, updated_at)
+            ON CONFLICT (id) DO UPDATE SET name = excluded.name, address = excluded.address, postcode = excluded.postcode, city = excluded.city,
                 latitude = excluded.latitude, longitude = excluded.longitude, time_zone = excluded.time_zone,
                 vaccines = excluded.vaccines, updated_at = excluded.updated_at
+        ), availability_rows AS (
+            INSERT INTO availability (centre_id, vaccine, days, updated_at)
+            SELECT * FROM unnest($30::text[], $31::text[], $32::jsonb[], $33::timestamptz[])
+            ON CONFLICT (centre_id, vaccine) DO UPDATE SET days = excluded.days, updated_at = excluded.updated_at
         )
         INSERT INTO idempotency (scope, key, request_hash, status_code, response, created_at)
         SELECT * FROM unnest($24::text[], $25::text[], $26::text[], $27::int[], $28::text[], $29::timestamptz[])
@@ -121,6 +125,8 @@ public sealed partial class LedgerWriter(NpgsqlDataSource dataSource, ILogger<Le
         // A centre configured twice in one batch: only its last definition goes to the directory.
         var directory = appends.Where(a => a.Directory is not null).Select(a => a.Directory!)
             .GroupBy(d => d.Id).Select(g => g.Last()).ToList();
+        var availability = appends.SelectMany(a => a.Availability)
+            .GroupBy(r => (r.CentreId, r.Vaccine)).Select(g => g.Last()).ToList();
         var idempotency = appends.Where(a => a.Idempotency is not null).Select(a => a.Idempotency!)
             .GroupBy(i => (i.Scope, i.Key)).Select(g => g.First()).ToList();
 
@@ -155,6 +161,11 @@ public sealed partial class LedgerWriter(NpgsqlDataSource dataSource, ILogger<Le
         p.Add(new NpgsqlParameter<int[]> { TypedValue = idempotency.Select(i => i.StatusCode).ToArray() });
         p.Add(Text(idempotency.Select(i => i.Response)));
         p.Add(Times(idempotency.Select(i => i.CreatedAt)));
+        p.Add(Text(availability.Select(r => r.CentreId)));
+        p.Add(Text(availability.Select(r => r.Vaccine)));
+        p.Add(new NpgsqlParameter<string[]> { TypedValue = availability.Select(r => r.Days).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
+        p.Add(Times(availability.Select(r => r.UpdatedAt)));
+        p.Add(Text(directory.Select(d => d.Address)));
         await command.ExecuteNonQueryAsync();
     }
 

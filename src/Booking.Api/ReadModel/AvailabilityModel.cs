@@ -1,0 +1,25 @@
+namespace Booking.Api.ReadModel;
+
+/// <summary>One day of first-dose availability for one vaccine at one centre: the bookable slots
+/// (free seat and, for two-dose vaccines, a second dose that can go with them, I6).</summary>
+public sealed record DayAvailability(DateOnly Date, DateTimeOffset FirstStart, DateTimeOffset LastEnd, int Slots, int Seats);
+
+/// <summary>A centre as the directory knows it.</summary>
+public sealed record CentreListing(
+    string Id, string Name, string Address, string Postcode, string City, double Latitude, double Longitude, string TimeZone, IReadOnlyList<string> Vaccines);
+
+/// <summary>What a silo knows of a centre's availability, a few seconds old at most.</summary>
+public sealed record CentreAvailability(CentreListing Centre, IReadOnlyDictionary<string, IReadOnlyList<DayAvailability>> ByVaccine);
+
+/// <summary>
+/// The per-silo availability read model: every centre's listing and day-by-day first-dose
+/// availability, refreshed from what the centre grains publish. Searches and the public feed read
+/// it; nothing on the booking path does.
+/// </summary>
+public interface IAvailabilityReadModel
+{
+    /// <summary>Changes whenever the content changes: usable as an ETag.</summary>
+    long Version { get; }
+
+    IReadOnlyCollection<CentreAvailability> Centres { get; }
+}
