@@ -1,10 +1,289 @@
-// The launch-day load tool: its scenarios, live view and report are described in the README's
-// "Load tests" section as they land. Until then it only checks that its target is loopback.
-var target = new Uri(args.Length > 0 ? args[0] : "http://127.0.0.1:5080");
-if (!target.IsLoopback)
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using Booking.LoadTests;
+using Npgsql;
+
+// The launch-day load tool. Scenarios and options: loadtests/README.md (or run with no arguments).
+Options o;
+try
 {
-    Console.Error.WriteLine("Load tests only target loopback addresses.");
+    o = Options.Parse(args);
+}
+catch (Exception e) when (e is ArgumentException or FormatException or UriFormatException)
+{
+    Console.Error.WriteLine(e.Message);
     return 2;
 }
-Console.WriteLine($"No scenario yet; target would be {target}.");
-return 0;
+
+using var stop = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    stop.Cancel();
+};
+
+try
+{
+    return o.Scenario switch
+    {
+        "seed" => await Scenarios.Seed(o, stop.Token),
+        "run" => await Scenarios.Run(o, seedFirst: false, stop.Token),
+        "launch" => await Scenarios.Run(o, seedFirst: true, stop.Token),
+        "reads" => await Scenarios.Reads(o, stop.Token),
+        "audit" => await Scenarios.AuditOnly(o),
+        "compare" => await Scenarios.Compare(o, stop.Token),
+        _ => Scenarios.Usage(),
+    };
+}
+catch (Exception e) when (e is InvalidOperationException or HttpRequestException or NpgsqlException or IOException or OperationCanceledException)
+{
+    Console.Error.WriteLine($"{o.Scenario} failed: {e.Message}");
+    return 3;
+}
+
+namespace Booking.LoadTests
+{
+    public static partial class Scenarios
+    {
+        public static int Usage()
+        {
+            Console.WriteLine("""
+                usage: dotnet run -c Release --project loadtests/Booking.LoadTests -- <scenario> [options]
+
+                scenarios
+                  seed      create centres and deliveries through the operator API (1,300 national, or --hot: 100)
+                  run       open-model load against the centres of the latest seed, then the invariant audit (--db)
+                  launch    seed, then run
+                  reads     slots listings against /health/live and /api/v1/vaccines (closed loop, --concurrency)
+                  audit     the invariant audit alone (--db; --refs file of references that got a 201)
+                  compare   the hot scenario against the grain API and the SQL baseline in the same run, side by side
+
+                see loadtests/README.md for every option
+                """);
+            return 2;
+        }
+
+        public static string RepoRoot()
+        {
+            foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+            {
+                for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+                {
+                    if (File.Exists(Path.Combine(dir.FullName, "Booking.sln")))
+                    {
+                        return dir.FullName;
+                    }
+                }
+            }
+            return Directory.GetCurrentDirectory();
+        }
+
+        public static string ReportsRoot(Options o) => o.Out ?? Path.Combine(RepoRoot(), "loadtests", "reports");
+
+        private static string NewReportDir(Options o, string scenario)
+        {
+            var dir = Path.Combine(ReportsRoot(o), $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{scenario}");
+            Directory.CreateDirectory(dir);
+            return dir;
+        }
+
+        private static Api NewApi(Options o, Uri target, int? connections = null) =>
+            new(target, connections ?? o.Connections, o.PortalKey, o.OperatorKey, TimeSpan.FromSeconds(30));
+
+        private static Options For(Options o, SystemKind system)
+        {
+            var copy = o.Clone();
+            copy.System = system;
+            if (system == SystemKind.Baseline)
+            {
+                copy.Target = o.BaselineTarget;
+                copy.Db = BaselineDb(o);
+            }
+            return copy;
+        }
+
+        public static string? BaselineDb(Options o)
+        {
+            if (o.BaselineDb is not null)
+            {
+                return o.BaselineDb;
+            }
+            if (o.Db is null)
+            {
+                return null;
+            }
+            return new NpgsqlConnectionStringBuilder(o.Db) { Database = "booking_baseline" }.ConnectionString;
+        }
+
+        public static async Task<int> Seed(Options o, CancellationToken ct)
+        {
+            using var api = NewApi(o, o.Target, o.SeedConcurrency);
+            await RequireUp(api, ct);
+            var manifest = await Seeder.Run(o, api, o.Prefix ?? Seeder.DefaultPrefix(o.Hot), Console.Out, ct);
+            var path = await Seeder.Save(manifest, ReportsRoot(o), o.System);
+            Console.WriteLine($"seed manifest: {path}");
+            return 0;
+        }
+
+        private static async Task RequireUp(Api api, CancellationToken ct)
+        {
+            var live = await api.Get("/health/live", portal: false, ct);
+            if (!live.Ok)
+            {
+                throw new InvalidOperationException($"{api.Target} does not answer /health/live ({live.Outcome}); start it first.");
+            }
+        }
+
+        public static async Task<int> Run(Options o, bool seedFirst, CancellationToken ct)
+        {
+            SeedManifest manifest;
+            using (var seedApi = NewApi(o, o.Target, o.SeedConcurrency))
+            {
+                await RequireUp(seedApi, ct);
+                if (seedFirst)
+                {
+                    manifest = await Seeder.Run(o, seedApi, o.Prefix ?? Seeder.DefaultPrefix(o.Hot), Console.Out, ct);
+                    Console.WriteLine($"seed manifest: {await Seeder.Save(manifest, ReportsRoot(o), o.System)}");
+                }
+                else
+                {
+                    var path = o.Manifest ?? Seeder.ManifestPath(ReportsRoot(o), o.System, o.Hot);
+                    if (!File.Exists(path))
+                    {
+                        throw new InvalidOperationException($"No seed manifest at {path}: run the seed scenario first (same --system{(o.Hot ? " and --hot" : "")}).");
+                    }
+                    manifest = await Seeder.Load(path);
+                    Console.WriteLine($"centres from {path}: {manifest.Centres.Count} (prefix {manifest.Prefix})");
+                }
+            }
+            var dir = NewReportDir(o, $"{(o.Hot ? "hot" : "national")}-{o.System.ToString().ToLowerInvariant()}-{o.Rate:0}");
+            var summary = await Load(o, manifest, dir, o.Scenario, ct);
+            PrintSummary(summary);
+            Console.WriteLine($"report: {Path.Combine(dir, "report.html")}");
+            return summary.Audit is { Passed: false } ? 1 : 0;
+        }
+
+        /// <summary>One open-model run against <see cref="Options.Target"/>, its audit, and its report in <paramref name="dir"/>.</summary>
+        public static async Task<RunSummary> Load(Options o, SeedManifest manifest, string dir, string scenario, CancellationToken ct, string name = "report")
+        {
+            var metrics = new Metrics((int)(o.Duration + o.Drain + 15));
+            int? dbPort = o.Db is null ? null : new NpgsqlConnectionStringBuilder(o.Db).Port;
+            var cpu = new CpuSampler(o.Target.Port, dbPort);
+            using var api = NewApi(o, o.Target);
+            var runner = new LoadRunner(o, api, manifest, metrics);
+            Console.WriteLine($"run: {o.System} at {o.Target}, {o.Rate:N0} pairs/s offered (ramp {o.Ramp} s, {o.Duration} s), " +
+                              $"{manifest.Centres.Count} centres{(o.Hot ? " (hot)" : "")}, browse {o.Browse}/booking, cancel {o.Cancel:P0}, reschedule {o.Reschedule:P0}" +
+                              $"{(o.SupplyCut ? ", supply cut at half time" : "")}; in-flight cap {o.MaxInFlight:N0}, {o.Connections} connections");
+            cpu.Start();
+            var work = runner.Run();
+            using (ct.Register(() => Console.Error.WriteLine("Ctrl-C: the run stops by itself at its end; press again to abort the process.")))
+            {
+                await LiveView.Follow(metrics, work, o, $"{o.System} · {o.Rate:N0} pairs/s offered · {runner.RunTag}");
+                await work;
+            }
+            var cpuUse = cpu.Stop();
+
+            var confirmed = runner.ConfirmedBookings.ToArray();
+            await File.WriteAllLinesAsync(Path.Combine(dir, $"{name}-refs.txt"), confirmed.Select(c => c.Reference), ct);
+            AuditResult? audit = null;
+            if (o.Db is not null && !o.NoAudit)
+            {
+                Console.WriteLine($"audit: reading {o.System} database …");
+                audit = await Audit.Run(o.System, o.Db, confirmed, Console.Out);
+                PrintAudit(audit);
+            }
+            else
+            {
+                runner.Notes.Add("No invariant audit: --db was not given (or --no-audit).");
+            }
+
+            var steadyFrom = (int)Math.Ceiling(o.Ramp);
+            var steadyTo = (int)Math.Floor(o.Duration);
+            var steadySeconds = Math.Max(1, steadyTo - steadyFrom);
+            var seconds = metrics.Samples.Select(s => s with
+            {
+                Offered = Value(metrics.Offered, s.Second),
+                Confirmed = Value(metrics.Confirmed, s.Second),
+                BookingErrors = Value(metrics.BookingErrors, s.Second),
+                Contention = Value(metrics.Contention, s.Second),
+                Listings = Value(metrics.Listings, s.Second),
+                Dropped = Value(metrics.Dropped, s.Second),
+            }).ToList();
+            var latency = new Dictionary<string, LatencySummary>
+            {
+                ["booking (POST, send to answer)"] = LatencySummary.From(metrics.Booking.Total),
+                ["booking flow (arrival to answer, incl. listing wait)"] = LatencySummary.From(metrics.Flow.Total),
+                ["slots listing"] = LatencySummary.From(metrics.Listing.Total),
+                ["cancel"] = LatencySummary.From(metrics.Cancel.Total),
+                ["reschedule"] = LatencySummary.From(metrics.Reschedule.Total),
+            };
+            var summary = new RunSummary(scenario, o.System.ToString().ToLowerInvariant(), o.Target.ToString(), DateTimeOffset.UtcNow.AddSeconds(-metrics.Elapsed),
+                Report.Commit(RepoRoot()), Report.Machine(), "booking-loadtests " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
+                o.Rate, o.Ramp, o.Duration, manifest.Centres.Count, o.Hot, manifest.StockFactor,
+                metrics.Offered.Sum(), metrics.Dropped.Sum(), metrics.Confirmed.Sum(),
+                Math.Round(metrics.Offered.Skip(steadyFrom).Take(steadySeconds).Sum() / (double)steadySeconds),
+                Math.Round(metrics.Confirmed.Skip(steadyFrom).Take(steadySeconds).Sum() / (double)steadySeconds),
+                Math.Round(metrics.Confirmed.Sum() / Math.Max(o.Duration, LastActive(metrics.Confirmed))),
+                new SortedDictionary<string, long>(metrics.Outcomes, StringComparer.Ordinal), latency, cpuUse, seconds, runner.Notes, audit);
+            await Report.Write(summary, dir, name);
+            return summary;
+
+            static long Value(long[] series, int second) => second < series.Length ? series[second] : 0;
+            static double LastActive(long[] series) => Array.FindLastIndex(series, v => v > 0) + 1;
+        }
+
+        public static void PrintSummary(RunSummary s)
+        {
+            var b = s.Latency["booking (POST, send to answer)"];
+            Console.WriteLine();
+            Console.WriteLine($"{s.System}: offered {s.Offered:N0} pairs ({s.OfferedPerSecondSteady:N0}/s after the ramp), dropped {s.Dropped:N0}, " +
+                              $"confirmed {s.Confirmed:N0} ({s.ConfirmedPerSecondSteady:N0}/s after the ramp, {s.ConfirmedPerSecondOverall:N0}/s overall)");
+            Console.WriteLine($"booking latency ms: p50 {b.P50}  p90 {b.P90}  p95 {b.P95}  p99 {b.P99}  p99.9 {b.P999}  max {b.Max}");
+            foreach (var (k, v) in s.Outcomes)
+            {
+                Console.WriteLine($"  {k}: {v:N0}");
+            }
+            if (s.CpuCores.Count > 0)
+            {
+                Console.WriteLine("CPU (cores): " + string.Join(", ", s.CpuCores.Select(p => $"{p.Key} {p.Value:F2}")));
+            }
+            foreach (var n in s.Notes)
+            {
+                Console.WriteLine("note: " + n);
+            }
+        }
+
+        public static void PrintAudit(AuditResult a)
+        {
+            Console.WriteLine($"invariant audit ({a.System}, {a.Seconds:F1} s): {(a.Passed ? "PASSED" : "FAILED")}");
+            foreach (var c in a.Checks)
+            {
+                Console.WriteLine($"  [{(c.Passed ? "ok" : "VIOLATED")}] {c.Name}: {c.Violations} violations ({c.Detail})");
+            }
+            foreach (var (k, v) in a.Facts)
+            {
+                Console.WriteLine($"  {k}: {v:N0}");
+            }
+            foreach (var e in a.Examples)
+            {
+                Console.WriteLine("  ! " + e);
+            }
+        }
+
+        public static async Task<int> AuditOnly(Options o)
+        {
+            if (o.Db is null)
+            {
+                Console.Error.WriteLine("audit needs --db <connection string>.");
+                return 2;
+            }
+            var refs = o.Refs is null ? [] : (await File.ReadAllLinesAsync(o.Refs)).Where(l => l.Length > 0)
+                .Select(r => new ConfirmedBooking(r, "", "", "", "")).ToArray();
+            var audit = await Audit.Run(o.System, o.Db, refs, Console.Out);
+            PrintAudit(audit);
+            return audit.Passed ? 0 : 1;
+        }
+    }
+}

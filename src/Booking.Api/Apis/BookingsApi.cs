@@ -34,13 +34,18 @@ public static class BookingsApi
         var group = app.MapGroup("/api/v1/bookings")
             .RequireAuthorization(ApiKeyDefaults.PortalPolicy)
             .RequireRateLimiting(ApiKeyDefaults.RateLimitPolicy)
-            .WithTags("Bookings");
+            .WithTags("Bookings")
+            .WithKeyedProblems();
         group.MapPost("/", CreateAsync).WithName("CreateBooking")
-            .WithSummary("Book a first dose and its second dose in one step");
-        group.MapGet("/{reference}", GetAsync).WithName("GetBooking").WithSummary("Look up a booking (needs the birth date)");
-        group.MapDelete("/{reference}", CancelAsync).WithName("CancelBooking").WithSummary("Cancel both appointments");
+            .WithSummary("Book a first dose and its second dose in one step")
+            .WithProblems("Problems: validation, idempotency-key-reused (422); centre-not-found (404); slot-full, no-second-dose, out-of-stock, already-booked (409).", 404, 409, 422);
+        group.MapGet("/{reference}", GetAsync).WithName("GetBooking").WithSummary("Look up a booking (needs the birth date)")
+            .WithProblems("Problems: booking-not-found (404), for an unknown reference and a wrong birth date alike.", 404);
+        group.MapDelete("/{reference}", CancelAsync).WithName("CancelBooking").WithSummary("Cancel both appointments")
+            .WithProblems("Problems: booking-not-found (404); not-active (409).", 404, 409);
         group.MapPost("/{reference}/reschedule", RescheduleAsync).WithName("RescheduleBooking")
-            .WithSummary("Move the appointments, all or nothing");
+            .WithSummary("Move the appointments, all or nothing")
+            .WithProblems("Problems: validation (422); booking-not-found (404); slot-full, no-second-dose, out-of-stock, already-booked, not-active (409).", 404, 409, 422);
         return group;
     }
 

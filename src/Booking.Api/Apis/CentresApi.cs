@@ -23,12 +23,15 @@ public static class CentresApi
         var group = app.MapGroup("/api/v1")
             .RequireAuthorization(ApiKeyDefaults.PortalPolicy)
             .RequireRateLimiting(ApiKeyDefaults.RateLimitPolicy)
-            .WithTags("Availability");
+            .WithTags("Availability")
+            .WithKeyedProblems();
         group.MapGet("/vaccines", Vaccines).WithName("ListVaccines").WithSummary("The vaccine catalogue");
         group.MapGet("/centres/{centreId}/slots", SlotsAsync).WithName("FirstDoseSlots")
-            .WithSummary("Bookable first-dose slots; each comes with a guaranteed second dose");
+            .WithSummary("Bookable first-dose slots; each comes with a guaranteed second dose")
+            .WithProblems("Problems: validation (422); centre-not-found (404).", 404, 422);
         group.MapGet("/centres/{centreId}/second-dose-slots", SecondDoseSlotsAsync).WithName("SecondDoseSlots")
-            .WithSummary("Second-dose options for a first-dose start");
+            .WithSummary("Second-dose options for a first-dose start")
+            .WithProblems("Problems: validation (422); centre-not-found (404).", 404, 422);
         return app;
     }
 

@@ -39,12 +39,16 @@ public static partial class ManageApi
         var group = app.MapGroup("/api/v1/manage/centres")
             .RequireAuthorization(ApiKeyDefaults.OperatorPolicy)
             .RequireRateLimiting(ApiKeyDefaults.RateLimitPolicy)
-            .WithTags("Centre management");
-        group.MapPut("/{centreId}", PutCentreAsync).WithName("PutCentre").WithSummary("Create or replace a centre");
-        group.MapPost("/{centreId}/deliveries", AddDeliveryAsync).WithName("AddDelivery").WithSummary("Record a dose delivery");
+            .WithTags("Centre management")
+            .WithKeyedProblems();
+        group.MapPut("/{centreId}", PutCentreAsync).WithName("PutCentre").WithSummary("Create or replace a centre")
+            .WithProblems("Problems: validation (422), also when booked appointments would lose their slot.", 422);
+        group.MapPost("/{centreId}/deliveries", AddDeliveryAsync).WithName("AddDelivery").WithSummary("Record a dose delivery")
+            .WithProblems("Problems: validation (422); centre-not-found (404).", 404, 422);
         group.MapGet("/{centreId}/deliveries", ListDeliveriesAsync).WithName("ListDeliveries").WithSummary("A centre's deliveries");
         group.MapPut("/{centreId}/deliveries/{deliveryId}", ChangeDeliveryAsync).WithName("ChangeDelivery")
-            .WithSummary("Change a delivery; a shortfall answers 409 with the supply-cut plan unless apply is true");
+            .WithSummary("Change a delivery; a shortfall answers 409 with the supply-cut plan unless apply is true")
+            .WithProblems("Problems: validation (422); centre-not-found, delivery-not-found (404); supply-shortfall (409, with postpone, kept and delivery members).", 404, 409, 422);
         group.MapGet("/{centreId}/appointments", AppointmentsAsync).WithName("DayAppointments").WithSummary("A day's appointments");
         group.MapGet("/{centreId}/stock", StockAsync).WithName("StockReport").WithSummary("Stock by day for one vaccine");
         return group;

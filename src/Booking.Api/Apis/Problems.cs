@@ -9,6 +9,23 @@ public static class Problems
 {
     public const string TypePrefix = "/problems/";
 
+    /// <summary>Documents, for OpenAPI, what every keyed endpoint may answer besides its own problems.</summary>
+    public static RouteGroupBuilder WithKeyedProblems(this RouteGroupBuilder group) => group
+        .ProducesProblem(StatusCodes.Status401Unauthorized)
+        .ProducesProblem(StatusCodes.Status403Forbidden)
+        .ProducesProblem(StatusCodes.Status429TooManyRequests)
+        .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+
+    /// <summary>Documents an endpoint's problem types (their `type` is /problems/&lt;name&gt;).</summary>
+    public static RouteHandlerBuilder WithProblems(this RouteHandlerBuilder endpoint, string description, params int[] statuses)
+    {
+        foreach (var status in statuses)
+        {
+            endpoint.ProducesProblem(status);
+        }
+        return endpoint.WithDescription(description);
+    }
+
     public static ProblemHttpResult From(Problem problem) => problem.Kind switch
     {
         ProblemKind.Validation => Validation(new Dictionary<string, string[]> { [problem.Field ?? "body"] = [problem.Detail] }),

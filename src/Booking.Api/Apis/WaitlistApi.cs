@@ -14,10 +14,13 @@ public static class WaitlistApi
         var group = app.MapGroup("/api/v1/centres/{centreId}/waitlist")
             .RequireAuthorization(ApiKeyDefaults.PortalPolicy)
             .RequireRateLimiting(ApiKeyDefaults.RateLimitPolicy)
-            .WithTags("Waitlist");
-        group.MapPost("/", JoinAsync).WithName("JoinWaitlist").WithSummary("Wait for a place at a full centre");
+            .WithTags("Waitlist")
+            .WithKeyedProblems();
+        group.MapPost("/", JoinAsync).WithName("JoinWaitlist").WithSummary("Wait for a place at a full centre")
+            .WithProblems("Problems: validation (422); centre-not-found (404); already-booked (409).", 404, 409, 422);
         group.MapGet("/{entryId}", GetAsync).WithName("GetWaitlistEntry").WithSummary("A place on the waitlist and its offer (needs the birth date)");
-        group.MapPost("/{entryId}/accept", AcceptAsync).WithName("AcceptWaitlistOffer").WithSummary("Accept the offer held for this place");
+        group.MapPost("/{entryId}/accept", AcceptAsync).WithName("AcceptWaitlistOffer").WithSummary("Accept the offer held for this place")
+            .WithProblems("Problems: waitlist-entry-not-found (404), also for an expired offer; already-booked (409).", 404, 409);
         return group;
     }
 

@@ -1,0 +1,233 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+
+namespace Booking.LoadTests;
+
+/// <summary>A first-dose slot as listed: its start exactly as the API wrote it (sent back verbatim) and its free seats.</summary>
+public sealed class ListedSlot(string start, int remaining)
+{
+    public string Start { get; } = start;
+
+    public int Remaining = remaining;
+}
+
+/// <summary>The outcome of one HTTP call: status (0 when no answer came), the problem type of a refusal, and the body when asked for.</summary>
+public readonly record struct CallResult(int Status, string? ProblemType, byte[]? Body)
+{
+    public bool Ok => Status is >= 200 and < 300;
+
+    /// <summary>How the call is counted: "201", "409 slot-full", "503 unavailable", "timeout", …</summary>
+    public string Outcome => Status == 0 ? ProblemType ?? "no-response" : ProblemType is null ? Status.ToString() : $"{Status} {ProblemType}";
+}
+
+/// <summary>The HTTP calls the load tool makes, on one pooled client. Targets are checked to be loopback before this exists.</summary>
+public sealed class Api : IDisposable
+{
+    private static readonly MediaTypeHeaderValue Json = new("application/json") { CharSet = "utf-8" };
+    private readonly HttpClient _http;
+    private readonly string _portalKey;
+    private readonly string _operatorKey;
+
+    public Api(Uri target, int connections, string portalKey, string operatorKey, TimeSpan timeout)
+    {
+        Options.RequireLoopback(target, "target");
+        var handler = new SocketsHttpHandler
+        {
+            MaxConnectionsPerServer = connections,
+            UseProxy = false,
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            UseCookies = false,
+            PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2),
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+        };
+        _http = new HttpClient(handler) { BaseAddress = target, Timeout = timeout };
+        _http.DefaultRequestVersion = HttpVersion.Version11;
+        _portalKey = portalKey;
+        _operatorKey = operatorKey;
+        Target = target;
+    }
+
+    public Uri Target { get; }
+
+    public void Dispose() => _http.Dispose();
+
+    public Task<CallResult> PutCentre(string centreId, byte[] body, CancellationToken ct) =>
+        Send(HttpMethod.Put, $"/api/v1/manage/centres/{centreId}", body, _operatorKey, null, keepBody: false, ct);
+
+    public Task<CallResult> PostDelivery(string centreId, byte[] body, CancellationToken ct) =>
+        Send(HttpMethod.Post, $"/api/v1/manage/centres/{centreId}/deliveries", body, _operatorKey, null, keepBody: true, ct);
+
+    public Task<CallResult> ChangeDelivery(string centreId, string deliveryId, byte[] body, CancellationToken ct) =>
+        Send(HttpMethod.Put, $"/api/v1/manage/centres/{centreId}/deliveries/{deliveryId}", body, _operatorKey, null, keepBody: true, ct);
+
+    public Task<CallResult> Slots(string centreId, string vaccine, DateOnly from, DateOnly to, bool keepBody, CancellationToken ct) =>
+        Send(HttpMethod.Get, $"/api/v1/centres/{centreId}/slots?vaccine={vaccine}&from={from:yyyy-MM-dd}&to={to:yyyy-MM-dd}",
+            null, _portalKey, null, keepBody, ct);
+
+    public Task<CallResult> Book(byte[] body, string idempotencyKey, CancellationToken ct) =>
+        Send(HttpMethod.Post, "/api/v1/bookings", body, _portalKey, idempotencyKey, keepBody: true, ct);
+
+    public Task<CallResult> CancelBooking(string reference, string birthDate, CancellationToken ct) =>
+        Send(HttpMethod.Delete, $"/api/v1/bookings/{reference}?birthDate={birthDate}", null, _portalKey, null, keepBody: false, ct);
+
+    public Task<CallResult> RescheduleBooking(string reference, string birthDate, byte[] body, CancellationToken ct) =>
+        Send(HttpMethod.Post, $"/api/v1/bookings/{reference}/reschedule?birthDate={birthDate}", body, _portalKey, null, keepBody: false, ct);
+
+    public Task<CallResult> Get(string path, bool portal, CancellationToken ct) =>
+        Send(HttpMethod.Get, path, null, portal ? _portalKey : null, null, keepBody: false, ct);
+
+    private async Task<CallResult> Send(HttpMethod method, string path, byte[]? body, string? apiKey, string? idempotencyKey, bool keepBody, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (apiKey is not null)
+        {
+            request.Headers.TryAddWithoutValidation("X-Api-Key", apiKey);
+        }
+        if (idempotencyKey is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Idempotency-Key", idempotencyKey);
+        }
+        if (body is not null)
+        {
+            request.Content = new ByteArrayContent(body);
+            request.Content.Headers.ContentType = Json;
+        }
+        try
+        {
+            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct).ConfigureAwait(false);
+            var status = (int)response.StatusCode;
+            if (status is >= 200 and < 300)
+            {
+                return new CallResult(status, null, keepBody ? await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false) : null);
+            }
+            var bytes = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
+            return new CallResult(status, ProblemType(bytes), bytes);
+        }
+        catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return new CallResult(0, "timeout", null);
+        }
+        catch (HttpRequestException e)
+        {
+            return new CallResult(0, "http-error: " + (e.HttpRequestError.ToString()), null);
+        }
+    }
+
+    /// <summary>The suffix of an RFC 9457 problem's type ("/problems/slot-full" → "slot-full"), or null.</summary>
+    public static string? ProblemType(byte[] body)
+    {
+        if (body.Length == 0 || body[0] != (byte)'{')
+        {
+            return null;
+        }
+        try
+        {
+            var reader = new Utf8JsonReader(body);
+            reader.Read();
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isType = reader.ValueTextEquals("type"u8);
+                reader.Read();
+                if (isType && reader.TokenType == JsonTokenType.String)
+                {
+                    var type = reader.GetString()!;
+                    var slash = type.LastIndexOf('/');
+                    return slash >= 0 ? type[(slash + 1)..] : type;
+                }
+                reader.Skip();
+            }
+        }
+        catch (JsonException)
+        {
+        }
+        return null;
+    }
+
+    /// <summary>A slots listing: top-level objects' start and remaining; nested members are skipped.</summary>
+    public static List<ListedSlot> ParseSlots(byte[] body)
+    {
+        var list = new List<ListedSlot>();
+        var reader = new Utf8JsonReader(body);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartArray)
+        {
+            return list;
+        }
+        while (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
+        {
+            string? start = null;
+            var remaining = 0;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("start"u8))
+                {
+                    reader.Read();
+                    start = reader.GetString();
+                }
+                else if (reader.ValueTextEquals("remaining"u8))
+                {
+                    reader.Read();
+                    remaining = reader.GetInt32();
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+            if (start is not null && remaining > 0)
+            {
+                list.Add(new ListedSlot(start, remaining));
+            }
+        }
+        return list;
+    }
+
+    /// <summary>A string member at the top level of a JSON object ("reference", "deliveryId").</summary>
+    public static string? TopLevelString(byte[]? body, string name)
+    {
+        if (body is null || body.Length == 0)
+        {
+            return null;
+        }
+        var reader = new Utf8JsonReader(body);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            return null;
+        }
+        var utf8 = Encoding.UTF8.GetBytes(name);
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var match = reader.ValueTextEquals(utf8);
+            reader.Read();
+            if (match && reader.TokenType == JsonTokenType.String)
+            {
+                return reader.GetString();
+            }
+            reader.Skip();
+        }
+        return null;
+    }
+
+    /// <summary>The "start" of each appointment in a booking answer, by dose.</summary>
+    public static List<(int Dose, string Start)> Appointments(byte[]? body)
+    {
+        var result = new List<(int, string)>();
+        if (body is null)
+        {
+            return result;
+        }
+        using var doc = JsonDocument.Parse(body);
+        if (doc.RootElement.TryGetProperty("appointments", out var list) && list.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var a in list.EnumerateArray())
+            {
+                result.Add((a.GetProperty("dose").GetInt32(), a.GetProperty("start").GetString() ?? ""));
+            }
+        }
+        return result;
+    }
+}

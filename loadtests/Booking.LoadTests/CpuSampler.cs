@@ -1,0 +1,152 @@
+using System.Globalization;
+
+namespace Booking.LoadTests;
+
+/// <summary>CPU seconds used during a run, split between the load tool, the process that listens on the
+/// target port, the PostgreSQL server that listens on the database port (with its backends) and everything
+/// else on the machine. Read from /proc; empty where /proc is not there.</summary>
+public sealed class CpuSampler
+{
+    private static readonly double Hz = 100.0; // USER_HZ on Linux
+    private readonly int _apiPort;
+    private readonly int? _dbPort;
+    private Dictionary<string, double> _start = new();
+    private double _startTotal;
+    private DateTime _startedAt;
+
+    public CpuSampler(int apiPort, int? dbPort)
+    {
+        _apiPort = apiPort;
+        _dbPort = dbPort;
+    }
+
+    public void Start()
+    {
+        (_start, _startTotal) = Snapshot();
+        _startedAt = DateTime.UtcNow;
+    }
+
+    /// <summary>Per category: share of the machine's cores used since <see cref="Start"/> (1.0 = one core).</summary>
+    public Dictionary<string, double> Stop()
+    {
+        var (end, endTotal) = Snapshot();
+        var seconds = (DateTime.UtcNow - _startedAt).TotalSeconds;
+        var result = new Dictionary<string, double>();
+        if (seconds <= 0 || end.Count == 0)
+        {
+            return result;
+        }
+        double known = 0;
+        foreach (var (name, value) in end)
+        {
+            var used = Math.Max(0, value - _start.GetValueOrDefault(name)) / seconds;
+            result[name] = Math.Round(used, 2);
+            known += used;
+        }
+        var total = Math.Max(0, endTotal - _startTotal) / seconds;
+        result["everything else"] = Math.Round(Math.Max(0, total - known), 2);
+        result["machine total"] = Math.Round(total, 2);
+        return result;
+    }
+
+    private (Dictionary<string, double> ByCategory, double Total) Snapshot()
+    {
+        var result = new Dictionary<string, double>();
+        if (!Directory.Exists("/proc"))
+        {
+            return (result, 0);
+        }
+        var self = Environment.ProcessId;
+        var apiPid = ListenerPid(_apiPort);
+        var pgPid = _dbPort is { } p ? ListenerPid(p) : null;
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid) || ReadStat(pid) is not { } stat)
+            {
+                continue;
+            }
+            string? category = pid == self ? "load tool"
+                : pid == apiPid ? "system under test (API process)"
+                : pgPid is { } pg && (pid == pg || stat.Parent == pg) ? "PostgreSQL (its server and backends)"
+                : null;
+            if (category is not null)
+            {
+                result[category] = result.GetValueOrDefault(category) + stat.Cpu;
+            }
+        }
+        var total = 0.0;
+        try
+        {
+            var parts = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            // user nice system idle iowait irq softirq steal: busy = all but idle and iowait.
+            var values = parts.Skip(1).Take(8).Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+            total = (values.Sum() - values[3] - values[4]) / Hz;
+        }
+        catch (IOException)
+        {
+        }
+        return (result, total);
+    }
+
+    private static (double Cpu, int Parent)? ReadStat(int pid)
+    {
+        try
+        {
+            var text = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
+            // After "pid (comm) ": state ppid ... utime is field 14 overall, i.e. index 11 here; stime index 12.
+            return ((double.Parse(fields[11], CultureInfo.InvariantCulture) + double.Parse(fields[12], CultureInfo.InvariantCulture)) / Hz,
+                int.Parse(fields[1], CultureInfo.InvariantCulture));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The process holding the socket that listens on 127.0.0.1:<paramref name="port"/> (or any address).</summary>
+    public static int? ListenerPid(int port)
+    {
+        var inodes = new HashSet<string>();
+        foreach (var file in new[] { "/proc/net/tcp", "/proc/net/tcp6" })
+        {
+            if (!File.Exists(file))
+            {
+                continue;
+            }
+            foreach (var line in File.ReadLines(file).Skip(1))
+            {
+                var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (f.Length > 9 && f[3] == "0A" && int.Parse(f[1][(f[1].LastIndexOf(':') + 1)..], NumberStyles.HexNumber, CultureInfo.InvariantCulture) == port)
+                {
+                    inodes.Add($"socket:[{f[9]}]");
+                }
+            }
+        }
+        if (inodes.Count == 0)
+        {
+            return null;
+        }
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid))
+            {
+                continue;
+            }
+            try
+            {
+                foreach (var fd in Directory.EnumerateFileSystemEntries($"{dir}/fd"))
+                {
+                    if (new FileInfo(fd).LinkTarget is { } target && inodes.Contains(target))
+                    {
+                        return pid;
+                    }
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+        }
+        return null;
+    }
+}
