@@ -55,11 +55,10 @@ public static class CentresApi
         {
             return Problems.Validation(input.Errors);
         }
-        if (await ManageApi.ExistingCentre(centreId, grains) is not { } centre)
+        if (!ManageApi.IsCentreId(centreId) || await grains.GetGrain<ICentreGrain>(centreId).FirstDoseSlots(vaccineId, first, last) is not { } slots)
         {
             return Problems.CentreNotFound(centreId);
         }
-        var slots = await centre.FirstDoseSlots(vaccineId, first, last);
         return TypedResults.Ok(slots.Select(s => new SlotResponse(s.Start, s.Remaining,
             s.SecondDoseEarliest is { } e && s.SecondDoseLatest is { } l ? new SecondDoseWindow(e, l) : null)).ToArray());
     }
@@ -74,11 +73,10 @@ public static class CentresApi
         {
             return Problems.Validation(input.Errors);
         }
-        if (await ManageApi.ExistingCentre(centreId, grains) is not { } centre)
+        if (!ManageApi.IsCentreId(centreId) || await grains.GetGrain<ICentreGrain>(centreId).SecondDoseSlots(vaccineId, start!.Value) is not { } slots)
         {
             return Problems.CentreNotFound(centreId);
         }
-        var slots = await centre.SecondDoseSlots(vaccineId, start!.Value);
         return TypedResults.Ok(slots.Select(s => new SecondDoseSlotResponse(s.Start, s.Remaining)).ToArray());
     }
 

@@ -218,19 +218,21 @@ public sealed partial class CentreGrain(
     public Task<BookingInfo?> FindBooking(string reference, string birthDateCheck) =>
         Task.FromResult(Committed(reference, birthDateCheck)?.ToInfo(Id));
 
-    public Task<IReadOnlyList<SlotInfo>> FirstDoseSlots(string vaccine, DateOnly from, DateOnly to)
+    public Task<IReadOnlyList<SlotInfo>?> FirstDoseSlots(string vaccine, DateOnly from, DateOnly to)
     {
-        IReadOnlyList<SlotInfo> slots = _centre.FirstDoseSlots(vaccine, from, to, time.GetUtcNow())
-            .Select(s => new SlotInfo(s.Start, s.Remaining, s.SecondEarliest, s.SecondLatest))
-            .ToArray();
+        IReadOnlyList<SlotInfo>? slots = _centre.Exists
+            ? _centre.FirstDoseSlots(vaccine, from, to, time.GetUtcNow())
+                .Select(s => new SlotInfo(s.Start, s.Remaining, s.SecondEarliest, s.SecondLatest))
+                .ToArray()
+            : null;
         return Task.FromResult(slots);
     }
 
-    public Task<IReadOnlyList<SlotInfo>> SecondDoseSlots(string vaccine, DateTimeOffset firstDose)
+    public Task<IReadOnlyList<SlotInfo>?> SecondDoseSlots(string vaccine, DateTimeOffset firstDose)
     {
-        IReadOnlyList<SlotInfo> slots = _centre.SecondDoseSlots(vaccine, firstDose)
-            .Select(s => new SlotInfo(s.Start, s.Remaining, null, null))
-            .ToArray();
+        IReadOnlyList<SlotInfo>? slots = _centre.Exists
+            ? _centre.SecondDoseSlots(vaccine, firstDose).Select(s => new SlotInfo(s.Start, s.Remaining, null, null)).ToArray()
+            : null;
         return Task.FromResult(slots);
     }
 

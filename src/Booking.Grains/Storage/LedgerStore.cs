@@ -4,41 +4,66 @@ using Npgsql;
 namespace Booking.Grains.Storage;
 
 /// <summary>Reads what the writer committed: a centre's facts for its rebuild, and the small indexes.</summary>
-public sealed class LedgerStore(NpgsqlDataSource dataSource)
+public sealed class LedgerStore
 {
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly BatchedLookup<string, ActiveBooking> _activeBookings;
+    private readonly BatchedLookup<(string Scope, string Key), StoredAnswer> _answers;
+
+    public LedgerStore(NpgsqlDataSource dataSource)
+    {
+        _dataSource = dataSource;
+        _activeBookings = new BatchedLookup<string, ActiveBooking>(ReadActiveBookingsAsync);
+        _answers = new BatchedLookup<(string, string), StoredAnswer>(ReadAnswersAsync);
+    }
+
     public async Task<IReadOnlyList<(long Seq, string Payload)>> ReadCentreAsync(string centreId)
     {
-        await using var connection = await dataSource.OpenConnectionAsync();
+        await using var connection = await _dataSource.OpenConnectionAsync();
         var rows = await connection.QueryAsync<(long, string)>(
             "SELECT seq, payload::text FROM ledger WHERE centre_id = @centreId ORDER BY seq", new { centreId });
         return rows.AsList();
     }
 
     /// <summary>The reference and centre of the identity's active booking, if any.</summary>
-    public async Task<(string Reference, string CentreId)?> ActiveBookingAsync(string identityKey)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync();
-        var rows = await connection.QueryAsync<(string, string)>(
-            "SELECT reference, centre_id FROM citizen_bookings WHERE identity_key = @identityKey", new { identityKey });
-        return rows.Select(r => ((string, string)?)r).SingleOrDefault();
-    }
+    public async Task<(string Reference, string CentreId)?> ActiveBookingAsync(string identityKey) =>
+        await _activeBookings.FindAsync(identityKey) is { } found ? (found.Reference, found.CentreId) : null;
 
     /// <summary>The centre and identity hash behind a booking reference.</summary>
     public async Task<(string CentreId, string IdentityKey)?> FindReferenceAsync(string reference)
     {
-        await using var connection = await dataSource.OpenConnectionAsync();
+        await using var connection = await _dataSource.OpenConnectionAsync();
         var rows = await connection.QueryAsync<(string, string)>(
             "SELECT centre_id, identity_key FROM booking_refs WHERE reference = @reference", new { reference });
         return rows.Select(r => ((string, string)?)r).SingleOrDefault();
     }
 
     /// <summary>The stored answer to an earlier write with this Idempotency-Key.</summary>
-    public async Task<(string RequestHash, int StatusCode, string Response)?> FindIdempotencyAsync(string scope, string key)
+    public async Task<(string RequestHash, int StatusCode, string Response)?> FindIdempotencyAsync(string scope, string key) =>
+        await _answers.FindAsync((scope, key)) is { } found ? (found.RequestHash, found.StatusCode, found.Response) : null;
+
+    private async Task<IReadOnlyDictionary<string, ActiveBooking>> ReadActiveBookingsAsync(IReadOnlyList<string> identityKeys)
     {
-        await using var connection = await dataSource.OpenConnectionAsync();
-        var rows = await connection.QueryAsync<(string, int, string)>(
-            "SELECT request_hash, status_code, response FROM idempotency WHERE scope = @scope AND key = @key",
-            new { scope, key });
-        return rows.Select(r => ((string, int, string)?)r).SingleOrDefault();
+        await using var connection = await _dataSource.OpenConnectionAsync();
+        var rows = await connection.QueryAsync<(string IdentityKey, string Reference, string CentreId)>(
+            "SELECT identity_key, reference, centre_id FROM citizen_bookings WHERE identity_key = ANY(@identityKeys)",
+            new { identityKeys = identityKeys.ToArray() });
+        return rows.ToDictionary(r => r.IdentityKey, r => new ActiveBooking(r.Reference, r.CentreId));
     }
+
+    private async Task<IReadOnlyDictionary<(string, string), StoredAnswer>> ReadAnswersAsync(IReadOnlyList<(string Scope, string Key)> keys)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync();
+        var rows = await connection.QueryAsync<(string Scope, string Key, string RequestHash, int StatusCode, string Response)>(
+            """
+            SELECT i.scope, i.key, i.request_hash, i.status_code, i.response
+            FROM idempotency i JOIN unnest(@scopes::text[], @keys::text[]) AS k(scope, key) ON i.scope = k.scope AND i.key = k.key
+            """,
+            new { scopes = keys.Select(k => k.Scope).ToArray(), keys = keys.Select(k => k.Key).ToArray() });
+        return rows.ToDictionary(r => (r.Scope, r.Key), r => new StoredAnswer(r.RequestHash, r.StatusCode, r.Response));
+    }
+
+    private sealed record ActiveBooking(string Reference, string CentreId);
+
+    private sealed record StoredAnswer(string RequestHash, int StatusCode, string Response);
 }
