@@ -44,16 +44,17 @@ public sealed class PrefixMinTree
     public long PrefixSum(int index)
     {
         long total = 0;
-        var lo = _leaves;
-        var hi = _leaves + index + 1;
-        while (lo < hi)
+        // Sum of the leaves in [lo, hi), climbing one level per step.
+        for (int lo = _leaves, hi = _leaves + index + 1; lo < hi; lo >>= 1, hi >>= 1)
         {
+            if ((lo & 1) == 1)
+            {
+                total += _sum[lo++];
+            }
             if ((hi & 1) == 1)
             {
                 total += _sum[--hi];
             }
-            lo >>= 1;
-            hi >>= 1;
         }
         return total;
     }
