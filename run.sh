@@ -95,15 +95,12 @@ start_app() {
 }
 start_app Booking.Api "$API_URL"
 API_PID=${CHILD_PIDS[0]}
-start_app Booking.Admin "$ADMIN_URL"
-ADMIN_PID=${CHILD_PIDS[1]}
 
 log "==> waiting for $API_URL/health/ready (up to ${READY_TIMEOUT}s)"
 deadline=$((SECONDS + READY_TIMEOUT))
 next_note=$((SECONDS + 5))
 until [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$API_URL/health/ready" || true) == 200 ]]; do
     kill -0 "$API_PID" 2>/dev/null || die "Booking.Api exited before it was ready"
-    kill -0 "$ADMIN_PID" 2>/dev/null || die "Booking.Admin exited before the Api was ready"
     (( SECONDS < deadline )) || die "Booking.Api not ready after ${READY_TIMEOUT}s"
     if (( SECONDS >= next_note )); then
         log "    ...still waiting ($((deadline - SECONDS))s left)"
@@ -111,6 +108,10 @@ until [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$API_URL/health/
     fi
     sleep 1
 done
+
+# The Admin is an Orleans client: it joins once the Api's silo (and the migrated schema) is up.
+start_app Booking.Admin "$ADMIN_URL"
+ADMIN_PID=${CHILD_PIDS[1]}
 
 cat <<EOF
 

@@ -14,6 +14,13 @@ builder.UseOrleansClient(client =>
             o.ConnectionString = c.GetConnectionString("Booking")
                 ?? throw new InvalidOperationException("ConnectionStrings:Booking is not configured.");
         }));
+    // The silo may still be starting (or restarting): keep trying for a while rather than exit.
+    var deadline = DateTime.UtcNow.AddMinutes(2);
+    client.UseConnectionRetryFilter(async (_, cancellationToken) =>
+    {
+        await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+        return DateTime.UtcNow < deadline;
+    });
     client.Services.AddOptions<ClusterOptions>().Configure<IConfiguration>((o, c) =>
     {
         o.ClusterId = c["Orleans:ClusterId"] ?? "booking";

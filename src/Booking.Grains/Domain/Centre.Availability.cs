@@ -26,18 +26,14 @@ public sealed partial class Centre
             DateTimeOffset? earliest = null, latest = null;
             if (vaccine.NeedsSecondDose)
             {
-                DateOnly? firstDay = null, lastDay = null;
-                foreach (var secondDay in SecondDoseDays(vaccine.MinIntervalDays, vaccine.MaxIntervalDays, stock, date))
-                {
-                    firstDay ??= secondDay;
-                    lastDay = secondDay;
-                }
-                if (firstDay is null || lastDay is null)
+                // Only the ends of the window matter: search inwards from each end, not every day.
+                if (SecondDoseDay(vaccine.MinIntervalDays, vaccine.MaxIntervalDays, stock, date, fromLatest: false) is not { } firstDay
+                    || SecondDoseDay(vaccine.MinIntervalDays, vaccine.MaxIntervalDays, stock, date, fromLatest: true) is not { } lastDay)
                 {
                     continue;
                 }
-                earliest = Calendar.StartOf(FirstFreeSlot(firstDay.Value)!.Value);
-                latest = Calendar.StartOf(LastFreeSlot(lastDay.Value)!.Value);
+                earliest = Calendar.StartOf(FirstFreeSlot(firstDay)!.Value);
+                latest = Calendar.StartOf(LastFreeSlot(lastDay)!.Value);
             }
             var day = Calendar.Day(date);
             for (var i = 0; i < day.Count; i++)
@@ -102,6 +98,20 @@ public sealed partial class Centre
                 yield return date;
             }
         }
+    }
+
+    /// <summary>The earliest (or latest) day of the window where a second dose fits, if any.</summary>
+    private DateOnly? SecondDoseDay(int minDays, int maxDays, DoseTimeline stock, DateOnly first, bool fromLatest)
+    {
+        for (var i = 0; i <= maxDays - minDays; i++)
+        {
+            var date = first.AddDays(fromLatest ? maxDays - i : minDays + i);
+            if (stock.Covers(date) && HasFreeSeat(date) && stock.CanTakePair(first, date))
+            {
+                return date;
+            }
+        }
+        return null;
     }
 
     /// <summary>The earliest future slot from <paramref name="from"/> to <paramref name="to"/> with a seat and a dose.</summary>
