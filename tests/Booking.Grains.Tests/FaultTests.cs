@@ -41,6 +41,49 @@ public sealed class FaultTests(OneSilo fixture) : IClassFixture<OneSilo>
     }
 
     [Fact]
+    public async Task A_failed_commit_leaves_no_identity_claim_and_the_person_can_book_again()
+    {
+        var grains = fixture.Cluster.Client;
+        var centreId = "claim-" + Guid.NewGuid().ToString("N")[..12];
+        await TestCentres.CreateAsync(grains, centreId);
+        var person = "p-" + centreId;
+        var citizen = grains.GetGrain<ICitizenGrain>(TestCentres.Citizen(person).IdentityKey);
+
+        FaultyLedgerWriter.FailNext(centreId, 1);
+        await Assert.ThrowsAsync<StorageUnavailableException>(() => citizen.Book(centreId, TestCentres.Pair(person, TestCentres.At(3, 9))));
+        await using (var db = fixture.OpenDatabase())
+        {
+            Assert.Equal(0, await db.ExecuteScalarAsync<long>("SELECT count(*) FROM citizen_bookings WHERE centre_id = @centreId", new { centreId }));
+        }
+
+        var booked = await RetryWhileRecovering(() => citizen.Book(centreId, TestCentres.Pair(person, TestCentres.At(3, 9))));
+        Assert.True(booked.Succeeded, booked.Problem?.Detail);
+        await using var check = fixture.OpenDatabase();
+        var claim = await check.QuerySingleAsync<string>(
+            "SELECT reference FROM citizen_bookings WHERE identity_key = @key", new { key = TestCentres.Citizen(person).IdentityKey });
+        Assert.Equal(booked.Value!.Reference, claim);
+    }
+
+    [Fact]
+    public async Task A_booking_confirmed_while_the_citizen_grain_was_not_told_still_blocks_a_second_one()
+    {
+        // As if the citizen grain's silo died after the centre committed: the claim row, written
+        // with the booking, is what the next activation of the citizen grain reads.
+        var grains = fixture.Cluster.Client;
+        var centreId = "crash-" + Guid.NewGuid().ToString("N")[..12];
+        var centre = await TestCentres.CreateAsync(grains, centreId);
+        var person = "p-" + centreId;
+        var direct = await centre.BookPair(TestCentres.Pair(person, TestCentres.At(3, 9)));
+        Assert.True(direct.Succeeded);
+
+        var other = "other-" + centreId;
+        await TestCentres.CreateAsync(grains, other);
+        var second = await grains.GetGrain<ICitizenGrain>(TestCentres.Citizen(person).IdentityKey)
+            .Book(other, TestCentres.Pair(person, TestCentres.At(4, 10)));
+        Assert.Equal(ProblemKind.AlreadyBooked, second.Problem?.Kind);
+    }
+
+    [Fact]
     public async Task Decisions_queued_behind_a_failed_batch_of_the_same_activation_fail_too()
     {
         var centreId = "writer-" + Guid.NewGuid().ToString("N")[..12];

@@ -153,7 +153,7 @@ public sealed partial class CentreGrain(
     {
         EnsureUsable();
         var now = time.GetUtcNow();
-        var reference = BookingReference.New();
+        var reference = NewReference();
         var citizen = command.Citizen;
         var decision = command.FirstDoseGivenOn is { } givenOn
             ? _centre.DecideSecondDose(
@@ -287,7 +287,7 @@ public sealed partial class CentreGrain(
     {
         var now = time.GetUtcNow();
         var offers = new List<Task>();
-        while (_centre.DecideNextOffer(BookingReference.New(), now, options.Value.WaitlistHold) is { } offer)
+        while (_centre.DecideNextOffer(NewReference(), now, options.Value.WaitlistHold) is { } offer)
         {
             offers.Add(Record(offer, now));
         }
@@ -336,6 +336,19 @@ public sealed partial class CentreGrain(
     }
 
     // ---- recording ---------------------------------------------------------------------------
+
+    /// <summary>A reference no booking of this centre has: the references of other centres are
+    /// kept apart by the primary key of booking_refs.</summary>
+    private string NewReference()
+    {
+        string reference;
+        do
+        {
+            reference = BookingReference.New();
+        }
+        while (_centre.FindBooking(reference) is not null);
+        return reference;
+    }
 
     /// <summary>A booking that is durable and whose birth-date check matches; anything else reads as absent.</summary>
     private BookingRecord? Committed(string reference, string birthDateCheck) =>
