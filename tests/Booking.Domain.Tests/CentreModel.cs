@@ -20,6 +20,13 @@ internal sealed record ModelBooking(string Reference, string Identity, string Va
     IReadOnlyList<DateOnly> Days)
 {
     public bool Active { get; set; } = true;
+
+    /// <summary>When it was cancelled: injections given before then keep their seat and dose.</summary>
+    public DateTimeOffset? CancelledAt { get; set; }
+
+    /// <summary>The appointments that hold a seat and a dose: all while active, the ones already given once cancelled.</summary>
+    public IEnumerable<(DateTimeOffset Start, DateOnly Day)> Holding =>
+        Starts.Zip(Days).Where(a => Active || a.First <= CancelledAt);
 }
 
 /// <summary>
@@ -106,7 +113,7 @@ internal sealed class CentreModel(CentreSettings settings, VaccineCatalog catalo
 
     public int Taken(DateTimeOffset slot)
     {
-        _taken ??= Bookings.Where(b => b.Active).SelectMany(b => b.Starts)
+        _taken ??= Bookings.SelectMany(b => b.Holding).Select(h => h.Start)
             .GroupBy(s => s.UtcTicks)
             .ToDictionary(g => g.Key, g => g.Count());
         return _taken.GetValueOrDefault(slot.UtcTicks);
@@ -119,7 +126,7 @@ internal sealed class CentreModel(CentreSettings settings, VaccineCatalog catalo
     private bool Usable(Delivery d) => d.Status == DeliveryStatus.Confirmed || Settings.BookForecastDoses;
 
     private IEnumerable<DateOnly> AppointmentDays(string vaccine) =>
-        Bookings.Where(b => b.Active && b.Vaccine == vaccine).SelectMany(b => b.Days);
+        Bookings.Where(b => b.Vaccine == vaccine).SelectMany(b => b.Holding).Select(h => h.Day);
 
     /// <summary>Slack (cumulative usable deliveries minus cumulative appointments) of every day from
     /// the earliest date anything happens to the latest; nothing happens before or after.</summary>
@@ -344,9 +351,11 @@ internal sealed class CentreModel(CentreSettings settings, VaccineCatalog catalo
         Forget();
     }
 
-    public void Cancel(string reference)
+    public void Cancel(string reference, DateTimeOffset at)
     {
-        Bookings.Single(b => b.Reference == reference).Active = false;
+        var booking = Bookings.Single(b => b.Reference == reference);
+        booking.Active = false;
+        booking.CancelledAt = at;
         Forget();
     }
 

@@ -242,7 +242,7 @@ public class CentreModelProperties
         {
             Assert.Equal(new BookingCancelled(reference, now), fact);
             engine.Apply(fact);
-            model.Cancel(reference);
+            model.Cancel(reference, now);
             facts.Add(fact);
         }
     }

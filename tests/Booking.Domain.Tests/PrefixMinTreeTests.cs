@@ -70,8 +70,8 @@ public class PrefixMinTreeTests
     [InlineData(2048)]
     public void Prefix_sum_of_the_whole_sequence_when_the_length_is_a_power_of_two(int length)
     {
-        // Fails today: PrefixSum walks up from the leftmost leaf and never adds node 1 (the root),
-        // so a prefix that spans every leaf comes back as 0. DoseTimeline never asks for it.
+        // Regression: PrefixSum used to climb from the leftmost leaf without ever adding a left
+        // boundary node, so a prefix spanning every leaf (only the root covers it) came back as 0.
         var tree = new PrefixMinTree(length);
         for (var i = 0; i < length; i++)
         {

@@ -121,7 +121,9 @@ public sealed partial class CentreGrain(
         var plan = new SupplyCutPlan(postponed, _centre.Bookings.Count(b => b.Vaccine == changed.Vaccine && Centre.HoldsPlace(b)) - postponed.Length);
         await Record(fact, now, a => a with
         {
-            CitizenReleases = postponed.Select(b => new CitizenBookingRow(b.IdentityKey, b.Reference, Id)).ToArray(),
+            // Withdrawn offers were never claimed; postponed bookings free their holder to book again.
+            CitizenReleases = postponed.Where(b => b.Status == BookingStatus.Confirmed)
+                .Select(b => new CitizenBookingRow(b.IdentityKey, b.Reference, Id)).ToArray(),
         });
         await OfferFreedPlaces();
         return Result<SupplyCutInfo>.Ok(plan.ToInfo(changed, now));

@@ -100,6 +100,10 @@ public sealed partial class Centre
         {
             return new Refusal(RefusalReason.NotActive, "The booking is cancelled.");
         }
+        if (booking.Status == BookingStatus.Postponed && _activeByIdentity.ContainsKey(booking.IdentityKey))
+        {
+            return new Refusal(RefusalReason.AlreadyBooked, "This person has booked again since this booking was postponed.");
+        }
         if (!Settings!.Vaccines.Contains(booking.Vaccine))
         {
             return Refusal.Invalid("vaccine", $"This centre no longer offers '{booking.Vaccine}'.");

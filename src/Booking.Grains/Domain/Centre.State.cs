@@ -19,7 +19,14 @@ public sealed partial class Centre
                 AddUsable(d.Delivery, +1);
                 foreach (var reference in d.Postponed)
                 {
-                    Postpone(_bookings[reference], d.At);
+                    if (_bookings[reference].Status == BookingStatus.Offered)
+                    {
+                        WithdrawOffer(_bookings[reference]);
+                    }
+                    else
+                    {
+                        Postpone(_bookings[reference], d.At);
+                    }
                 }
                 break;
             case PairBooked b:
@@ -28,13 +35,13 @@ public sealed partial class Centre
                 Hold(b.Booking, +1);
                 break;
             case BookingRescheduled r:
-                var moved = Release(_bookings[r.Reference]) with { Appointments = r.Appointments, Status = BookingStatus.Confirmed };
+                var moved = Release(_bookings[r.Reference], givenBefore: null) with { Appointments = r.Appointments, Status = BookingStatus.Confirmed };
                 _bookings[r.Reference] = moved;
                 _activeByIdentity[moved.IdentityKey] = moved.Reference;
                 Hold(moved, +1);
                 break;
             case BookingCancelled c:
-                var cancelled = Release(_bookings[c.Reference]) with { Status = BookingStatus.Cancelled };
+                var cancelled = Release(_bookings[c.Reference], givenBefore: c.At) with { Status = BookingStatus.Cancelled };
                 _bookings[c.Reference] = cancelled;
                 _activeByIdentity.Remove(cancelled.IdentityKey);
                 break;
@@ -68,16 +75,20 @@ public sealed partial class Centre
         {
             AddUsable(delivery, +1);
         }
-        foreach (var booking in _bookings.Values.Where(HoldsPlace))
+        foreach (var booking in _bookings.Values)
         {
-            Hold(booking, +1);
+            HoldAppointments(booking.Vaccine, booking.Given ?? [], +1);
+            if (HoldsPlace(booking))
+            {
+                Hold(booking, +1);
+            }
         }
     }
 
     /// <summary>The booking loses its seats and doses and its holder goes first on the waitlist.</summary>
     private void Postpone(BookingRecord booking, DateTimeOffset at)
     {
-        var postponed = Release(booking) with { Status = BookingStatus.Postponed };
+        var postponed = Release(booking, givenBefore: at) with { Status = BookingStatus.Postponed };
         _bookings[booking.Reference] = postponed;
         _activeByIdentity.Remove(booking.IdentityKey);
         Enqueue(new WaitlistEntry(PostponedEntryId(booking.Reference), booking.Vaccine, booking.IdentityKey, booking.BirthDateCheck, at,
@@ -86,12 +97,30 @@ public sealed partial class Centre
 
     public static string PostponedEntryId(string reference) => "wl-" + reference.ToLowerInvariant();
 
-    /// <summary>Gives back what the booking holds, and drops the waitlist place a postponement gave it.</summary>
-    private BookingRecord Release(BookingRecord booking)
+    /// <summary>An offer caught by a supply cut ends: the person keeps their place in line.</summary>
+    private void WithdrawOffer(BookingRecord held)
+    {
+        Hold(held, -1);
+        _bookings[held.Reference] = held with { Status = BookingStatus.Cancelled };
+        _offers.Remove(_offers.Single(o => o.Value.Reference == held.Reference).Key);
+    }
+
+    /// <summary>
+    /// Gives back what the booking holds, except the injections already given before
+    /// <paramref name="givenBefore"/> (null: nothing counts as given), which keep their dose and
+    /// seat for good; and drops the waitlist place a postponement gave the booking.
+    /// </summary>
+    private BookingRecord Release(BookingRecord booking, DateTimeOffset? givenBefore)
     {
         if (HoldsPlace(booking))
         {
             Hold(booking, -1);
+            var given = booking.Appointments.Where(a => a.Start <= givenBefore).Except(booking.Given ?? []).ToArray();
+            if (given.Length > 0)
+            {
+                HoldAppointments(booking.Vaccine, given, +1);
+                booking = booking with { Given = [.. booking.Given ?? [], .. given] };
+            }
         }
         if (booking.Status == BookingStatus.Postponed)
         {
@@ -125,11 +154,15 @@ public sealed partial class Centre
         return timeline;
     }
 
-    /// <summary>Takes (+1) or gives back (-1) the seats and doses of a booking's appointments.</summary>
-    private void Hold(BookingRecord booking, int delta)
+    /// <summary>Takes (+1) or gives back (-1) the seats and doses of a booking's appointments, but for
+    /// those already given, which hold theirs for good.</summary>
+    private void Hold(BookingRecord booking, int delta) =>
+        HoldAppointments(booking.Vaccine, booking.Given is { } given ? booking.Appointments.Except(given) : booking.Appointments, delta);
+
+    private void HoldAppointments(string vaccine, IEnumerable<Appointment> appointments, int delta)
     {
-        var stock = TimelineFor(booking.Vaccine);
-        foreach (var appointment in booking.Appointments)
+        var stock = TimelineFor(vaccine);
+        foreach (var appointment in appointments)
         {
             stock.AddBooked(Calendar.LocalDate(appointment.Start), delta);
             if (Calendar.TryFind(appointment.Start, out var slot))

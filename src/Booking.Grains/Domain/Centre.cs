@@ -135,6 +135,10 @@ public sealed partial class Centre
             return invalid;
         }
         var plan = PlanSupply(changed, now);
+        if (plan.ContradictsGiven)
+        {
+            return Refusal.Invalid("doses", "Injections already given used more doses than the changed deliveries would hold.");
+        }
         if (plan.Postpone.Count > 0 && !apply)
         {
             return new Refusal(RefusalReason.SupplyShortfall,
@@ -152,8 +156,9 @@ public sealed partial class Centre
             .Select(d => d.Id == changed.Id ? changed : d)
             .Where(IsUsable)
             .Select(d => (d.Date, d.Doses));
-        var active = _bookings.Values.Where(b => b.Vaccine == changed.Vaccine && HoldsPlace(b));
-        return SupplyCutPlanner.Plan(_stockOrigin, deliveries, active, Calendar.LocalDate, now);
+        var ofVaccine = _bookings.Values.Where(b => b.Vaccine == changed.Vaccine).ToArray();
+        var given = ofVaccine.SelectMany(b => b.Given ?? []).Select(a => Calendar.LocalDate(a.Start));
+        return SupplyCutPlanner.Plan(_stockOrigin, deliveries, ofVaccine.Where(HoldsPlace), given, Calendar.LocalDate, now);
     }
 
     /// <summary>Per day from <paramref name="from"/> to <paramref name="to"/>: doses delivered (usable),

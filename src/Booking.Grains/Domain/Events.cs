@@ -18,7 +18,9 @@ public sealed record Appointment(int Dose, DateTimeOffset Start);
 /// centre; the interval bounds are the vaccine's when it was booked (a later catalogue change
 /// does not move them); <see cref="FirstDoseGivenOn"/> is set when dose 1 was given elsewhere.
 /// <see cref="ProtectedContact"/> is the citizen's names, birth date, phone and e-mail encrypted by
-/// the API with keys kept outside the ledger; <see cref="Initials"/> is all the day list shows. <see cref="IdentityKey"/> is the keyed hash of the citizen's
+/// the API with keys kept outside the ledger; <see cref="Initials"/> is all the day list shows.
+/// <see cref="Given"/> repeats the appointments already given when the booking was postponed or
+/// cancelled: they used their dose and seat for good, whatever happens to the booking next. <see cref="IdentityKey"/> is the keyed hash of the citizen's
 /// identity and <see cref="BirthDateCheck"/> a keyed hash that proves knowledge of the birth date
 /// on look-ups; neither reveals personal data.
 /// </summary>
@@ -35,7 +37,8 @@ public sealed record BookingRecord(
     int MaxIntervalDays = 0,
     DateOnly? FirstDoseGivenOn = null,
     string? ProtectedContact = null,
-    string? Initials = null)
+    string? Initials = null,
+    IReadOnlyList<Appointment>? Given = null)
 {
     public Appointment? Dose(int dose) => Appointments.FirstOrDefault(a => a.Dose == dose);
 }
