@@ -9,6 +9,8 @@ public static class LedgerJson
 {
     public static JsonSerializerOptions Options { get; } = new(JsonSerializerDefaults.Web)
     {
+        // The ledger stores payloads as jsonb, which reorders keys: "kind" need not come first.
+        AllowOutOfOrderMetadataProperties = true,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
     };
 
