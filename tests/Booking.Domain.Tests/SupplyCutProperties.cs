@@ -86,9 +86,7 @@ public class SupplyCutProperties
         select new Scenario(zone, lines, slotMinutes, bookForecast, start.AddMinutes(minutes), deliveries, early, advance, late, waiting, cuts))
         .ToArbitrary();
 
-    // A fixed seed: with free seeds about one run in three finds a case where the engine's plan and
-    // this reference disagree after an earlier cut (under investigation, see the issue notes).
-    [Property(MaxTest = 300, Replay = "(12345678901234567,98765432109876543)")]
+    [Property(MaxTest = 300)]
     public Property The_plan_is_the_brute_force_plan_and_applying_it_keeps_every_day_covered() => Prop.ForAll(Scenarios, Run);
 
     // ---- the run -------------------------------------------------------------------------------
@@ -147,7 +145,8 @@ public class SupplyCutProperties
             var givenEarlier = c.Bookings.Where(b => b.Vaccine == changed.Vaccine && !Centre.HoldsPlace(b))
                 .SelectMany(b => b.Given ?? []).Select(a => LocalDate(a.Start)).ToList();
             var expected = BruteForcePlan(usable, active, givenEarlier, LocalDate, now);
-            var everythingFits = CentreState.ShortDay(usable, active.SelectMany(b => b.Appointments).Select(a => LocalDate(a.Start)).ToList()) is null;
+            var everythingFits = CentreState.ShortDay(usable,
+                active.SelectMany(b => b.Appointments).Select(a => LocalDate(a.Start)).Concat(givenEarlier).ToList()) is null;
             Assert.True(!everythingFits || expected.Postponed.Count == 0, "the reference postpones with enough stock");
 
             var before = CentreState.Describe(c, from, to);
