@@ -351,6 +351,30 @@ internal sealed class CentreModel(CentreSettings settings, VaccineCatalog catalo
         Forget();
     }
 
+    /// <summary>Decides as if the booking held nothing, then puts it back.</summary>
+    public Outcome DecideAsIfFree(string reference, Func<Outcome> decide)
+    {
+        var booking = _bookings.Single(b => b.Reference == reference);
+        booking.Active = false;
+        Forget();
+        try
+        {
+            return decide();
+        }
+        finally
+        {
+            booking.Active = true;
+            Forget();
+        }
+    }
+
+    public void Reschedule(string reference, IReadOnlyList<DateTimeOffset> starts)
+    {
+        var index = _bookings.FindIndex(b => b.Reference == reference);
+        _bookings[index] = _bookings[index] with { Starts = starts, Days = starts.Select(LocalDate).ToArray() };
+        Forget();
+    }
+
     public void Cancel(string reference, DateTimeOffset at)
     {
         var booking = Bookings.Single(b => b.Reference == reference);
