@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using Booking.Baseline;
+using Booking.Grains.Domain;
 using Npgsql;
 using PhoneNumbers;
 
@@ -400,11 +401,11 @@ namespace Booking.Baseline
             {
                 input.Fail("citizen.birthDate", "Not a plausible birth date.");
             }
-            if (first.Length > 0 && Rules.Normalise(first).Length == 0)
+            if (first.Length > 0 && IdentityKeys.Normalise(first).Length == 0)
             {
                 input.Fail("citizen.firstName", "Must contain letters.");
             }
-            if (last.Length > 0 && Rules.Normalise(last).Length == 0)
+            if (last.Length > 0 && IdentityKeys.Normalise(last).Length == 0)
             {
                 input.Fail("citizen.lastName", "Must contain letters.");
             }
@@ -431,7 +432,7 @@ namespace Booking.Baseline
             var health = input.Text("citizen.healthNumber", c.HealthNumber, 32, required: false);
             var identity = health.Length > 0
                 ? Rules.Hash(secret, $"health-number|{new string(health.Where(char.IsLetterOrDigit).ToArray()).ToUpperInvariant()}")
-                : Rules.Hash(secret, $"person|{Rules.Normalise(last)}|{Rules.Normalise(first)}|{birth:yyyy-MM-dd}");
+                : Rules.Hash(secret, $"person|{IdentityKeys.Normalise(last)}|{IdentityKeys.Normalise(first)}|{birth:yyyy-MM-dd}");
             return (identity, Rules.Hash(secret, $"birth-date|{birth:yyyy-MM-dd}"));
         }
 

@@ -1,59 +1,16 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using Booking.Grains.Domain;
 
 namespace Booking.Baseline;
-
-public sealed record Vaccine(string Id, string Name, string Cvx, int DosesPerVial, int Injections, int MinIntervalDays, int MaxIntervalDays)
-{
-    public bool NeedsSecondDose => Injections >= 2;
-}
 
 /// <summary>The same catalogue and rules as the grain engine (API.md, README "Domain rules").</summary>
 public static class Rules
 {
-    public static readonly Dictionary<string, Vaccine> Catalogue = new[]
-    {
-        new Vaccine("pfizer", "Pfizer-BioNTech (Comirnaty)", "208", 6, 2, 21, 49),
-        new Vaccine("moderna", "Moderna (Spikevax)", "207", 10, 2, 28, 49),
-        new Vaccine("astrazeneca", "AstraZeneca (Vaxzevria)", "210", 10, 2, 63, 84),
-        new Vaccine("janssen", "Janssen", "212", 5, 1, 0, 0),
-    }.ToDictionary(v => v.Id, StringComparer.Ordinal);
-
-    private const string ReferenceAlphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
-
-    public static string NewReference() => RandomNumberGenerator.GetString(ReferenceAlphabet, 10);
+    /// <summary>The engine's own catalogue, so that both systems book against the same rules.</summary>
+    public static readonly Dictionary<string, Vaccine> Catalogue = VaccineCatalog.Default.All.ToDictionary(v => v.Id, StringComparer.Ordinal);
 
     public static string NewDeliveryId() => "dl-" + RandomNumberGenerator.GetString("abcdefghijkmnpqrstuvwxyz23456789", 10);
-
-    /// <summary>Upper case, accents removed, punctuation read as spaces, spaces collapsed (as the engine does).</summary>
-    public static string Normalise(string name)
-    {
-        var decomposed = name.Normalize(NormalizationForm.FormD);
-        var builder = new StringBuilder(decomposed.Length);
-        var pendingSpace = false;
-        foreach (var c in decomposed)
-        {
-            if (CharUnicodeInfo.GetUnicodeCategory(c) == UnicodeCategory.NonSpacingMark)
-            {
-                continue;
-            }
-            if (char.IsLetterOrDigit(c))
-            {
-                if (pendingSpace && builder.Length > 0)
-                {
-                    builder.Append(' ');
-                }
-                pendingSpace = false;
-                builder.Append(char.ToUpperInvariant(c));
-            }
-            else
-            {
-                pendingSpace = true;
-            }
-        }
-        return builder.ToString().Replace("Æ", "AE", StringComparison.Ordinal).Replace("Œ", "OE", StringComparison.Ordinal).Replace("ß", "SS", StringComparison.Ordinal);
-    }
 
     public static string Hash(byte[] secret, string value) =>
         Convert.ToHexStringLower(HMACSHA256.HashData(secret, Encoding.UTF8.GetBytes(value)));

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using Booking.Grains.Centres;
+using Booking.Grains.Domain;
 using System.Text.Json;
 using Dapper;
 using Npgsql;
@@ -496,7 +498,7 @@ public sealed class Store(NpgsqlDataSource db, ILogger<Store> logger)
             }
 
             // Round trip 3: stock counters, the booking, its appointments, the stored answer, commit.
-            var reference = Rules.NewReference();
+            var reference = BookingReference.New();
             var booking = new BookingOut(reference, "confirmed", v.Id, c.Def.Id,
                 taken.Select(t => new AppointmentOut(t.Dose, c.Def.Id, TimeZoneInfo.ConvertTime(t.Start, zone))).ToArray());
             var json = JsonSerializer.Serialize(booking, Json.Options);
