@@ -93,7 +93,7 @@ public sealed partial class Centre
         for (var d = minDays; d <= maxDays; d++)
         {
             var date = first.AddDays(d);
-            if (stock.Covers(date) && HasFreeSeat(date) && stock.CanTakePair(first, date))
+            if (FitsSecondDose(stock, first, date))
             {
                 yield return date;
             }
@@ -106,13 +106,17 @@ public sealed partial class Centre
         for (var i = 0; i <= maxDays - minDays; i++)
         {
             var date = first.AddDays(fromLatest ? maxDays - i : minDays + i);
-            if (stock.Covers(date) && HasFreeSeat(date) && stock.CanTakePair(first, date))
+            if (FitsSecondDose(stock, first, date))
             {
                 return date;
             }
         }
         return null;
     }
+
+    /// <summary>A second dose on <paramref name="date"/> has a free seat, and both doses fit the stock.</summary>
+    private bool FitsSecondDose(DoseTimeline stock, DateOnly first, DateOnly date) =>
+        stock.Covers(date) && HasFreeSeat(date) && stock.CanTakePair(first, date);
 
     /// <summary>The earliest future slot from <paramref name="from"/> to <paramref name="to"/> with a seat and a dose.</summary>
     private SlotRef? EarliestSingleDose(DoseTimeline stock, DateOnly from, DateOnly to, DateTimeOffset now)

@@ -41,8 +41,4 @@ public sealed class VaccineCatalog
     public bool TryGet(string id, out Vaccine vaccine) => _byId.TryGetValue(id, out vaccine!);
 
     public Vaccine this[string id] => _byId[id];
-
-    /// <summary>The longest dose-2 interval of any product: how far beyond the first-dose horizon
-    /// the calendar and stock must be able to look.</summary>
-    public int LongestIntervalDays => _byId.Values.Max(v => v.MaxIntervalDays);
 }
