@@ -135,6 +135,14 @@ public sealed record WaitlistInfo(
     [property: Id(4)] BookingInfo? Offer,
     [property: Id(5)] DateTimeOffset? OfferExpiresAt);
 
+/// <summary>
+/// Bookable first-dose slots as the portal's JSON array
+/// (<c>[{"start","remaining","secondDose":{"earliest","latest"}|null}]</c>), written by the centre
+/// once per change and passed through as it is: listings are the busiest read of launch day.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("booking.slot-listing")]
+public sealed record SlotListing([property: Id(0)] byte[] Json);
+
 [GenerateSerializer, Immutable, Alias("booking.first-dose-slot")]
 public sealed record SlotInfo(
     [property: Id(0)] DateTimeOffset Start,

@@ -39,7 +39,7 @@ public interface ICentreGrain : IGrainWithStringKey
     Task<Result<BookingInfo>> AcceptOffer(string entryId, string birthDateCheck);
 
     /// <summary>Null when the centre does not exist: one call answers both questions.</summary>
-    Task<IReadOnlyList<SlotInfo>?> FirstDoseSlots(string vaccine, DateOnly from, DateOnly to);
+    Task<SlotListing?> FirstDoseSlots(string vaccine, DateOnly from, DateOnly to);
 
     /// <summary>Null when the centre does not exist.</summary>
     Task<IReadOnlyList<SlotInfo>?> SecondDoseSlots(string vaccine, DateTimeOffset firstDose);

@@ -27,6 +27,7 @@ public static class CentresApi
             .WithKeyedProblems();
         group.MapGet("/vaccines", Vaccines).WithName("ListVaccines").WithSummary("The vaccine catalogue");
         group.MapGet("/centres/{centreId}/slots", SlotsAsync).WithName("FirstDoseSlots")
+            .Produces<SlotResponse[]>(StatusCodes.Status200OK, "application/json")
             .WithSummary("Bookable first-dose slots; each comes with a guaranteed second dose")
             .WithProblems("Problems: validation (422); centre-not-found (404).", 404, 422);
         group.MapGet("/centres/{centreId}/second-dose-slots", SecondDoseSlotsAsync).WithName("SecondDoseSlots")
@@ -39,7 +40,8 @@ public static class CentresApi
         TypedResults.Ok(catalog.All.Select(v => new VaccineResponse(v.Id, v.Name, v.Cvx, v.DosesPerVial, v.Injections,
             v.NeedsSecondDose ? v.MinIntervalDays : null, v.NeedsSecondDose ? v.MaxIntervalDays : null)).ToArray());
 
-    public static async Task<Results<Ok<SlotResponse[]>, ProblemHttpResult>> SlotsAsync(
+    /// <summary>The centre writes the listing's JSON (<see cref="SlotResponse"/>[]) itself and keeps it until it changes.</summary>
+    public static async Task<Results<FileContentHttpResult, ProblemHttpResult>> SlotsAsync(
         string centreId, string? vaccine, string? from, string? to, IGrainFactory grains, VaccineCatalog catalog, TimeProvider time)
     {
         var input = new Input();
@@ -59,8 +61,7 @@ public static class CentresApi
         {
             return Problems.CentreNotFound(centreId);
         }
-        return TypedResults.Ok(slots.Select(s => new SlotResponse(s.Start, s.Remaining,
-            s.SecondDoseEarliest is { } e && s.SecondDoseLatest is { } l ? new SecondDoseWindow(e, l) : null)).ToArray());
+        return TypedResults.Bytes(slots.Json, "application/json");
     }
 
     public static async Task<Results<Ok<SecondDoseSlotResponse[]>, ProblemHttpResult>> SecondDoseSlotsAsync(

@@ -28,6 +28,7 @@ public sealed partial class CentreGrain(
 {
     private readonly Guid _activation = Guid.NewGuid();
     private readonly HashSet<string> _uncommitted = new(StringComparer.Ordinal);
+    private readonly SlotListingCache _listings = new();
     private Centre _centre = null!;
     private long _seq;
     private bool _broken;
@@ -220,15 +221,8 @@ public sealed partial class CentreGrain(
     public Task<BookingInfo?> FindBooking(string reference, string birthDateCheck) =>
         Task.FromResult(Committed(reference, birthDateCheck)?.ToInfo(Id));
 
-    public Task<IReadOnlyList<SlotInfo>?> FirstDoseSlots(string vaccine, DateOnly from, DateOnly to)
-    {
-        IReadOnlyList<SlotInfo>? slots = _centre.Exists
-            ? _centre.FirstDoseSlots(vaccine, from, to, time.GetUtcNow())
-                .Select(s => new SlotInfo(s.Start, s.Remaining, s.SecondEarliest, s.SecondLatest))
-                .ToArray()
-            : null;
-        return Task.FromResult(slots);
-    }
+    public Task<SlotListing?> FirstDoseSlots(string vaccine, DateOnly from, DateOnly to) =>
+        Task.FromResult(_centre.Exists ? _listings.Get(_centre, vaccine, from, to, time.GetUtcNow()) : null);
 
     public Task<IReadOnlyList<SlotInfo>?> SecondDoseSlots(string vaccine, DateTimeOffset firstDose)
     {

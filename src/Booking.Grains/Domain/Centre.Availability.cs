@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace Booking.Grains.Domain;
 
 public sealed partial class Centre
@@ -10,30 +12,15 @@ public sealed partial class Centre
     public IReadOnlyList<FirstDoseSlot> FirstDoseSlots(string vaccineId, DateOnly from, DateOnly to, DateTimeOffset now)
     {
         var result = new List<FirstDoseSlot>();
-        if (Settings is null || !Settings.Vaccines.Contains(vaccineId) || !_catalog.TryGet(vaccineId, out var vaccine)
-            || _stock.GetValueOrDefault(vaccineId) is not { } stock)
+        if (!TryBookingDays(vaccineId, from, to, now, out var vaccine, out var stock, out var first, out var last))
         {
             return result;
         }
-        var today = Calendar.LocalDate(now);
-        var last = Min(to, today.AddDays(Settings.BookingHorizonDays));
-        for (var date = Max(from, today); date <= last; date = date.AddDays(1))
+        for (var date = first; date <= last; date = date.AddDays(1))
         {
-            if (!stock.Covers(date) || !stock.CanTake(date))
+            if (!IsBookableDay(vaccine, stock, date, out var earliest, out var latest))
             {
                 continue;
-            }
-            DateTimeOffset? earliest = null, latest = null;
-            if (vaccine.NeedsSecondDose)
-            {
-                // Only the ends of the window matter: search inwards from each end, not every day.
-                if (SecondDoseDay(vaccine.MinIntervalDays, vaccine.MaxIntervalDays, stock, date, fromLatest: false) is not { } firstDay
-                    || SecondDoseDay(vaccine.MinIntervalDays, vaccine.MaxIntervalDays, stock, date, fromLatest: true) is not { } lastDay)
-                {
-                    continue;
-                }
-                earliest = Calendar.StartOf(FirstFreeSlot(firstDay)!.Value);
-                latest = Calendar.StartOf(LastFreeSlot(lastDay)!.Value);
             }
             var day = Calendar.Day(date);
             for (var i = 0; i < day.Count; i++)
@@ -48,19 +35,89 @@ public sealed partial class Centre
         return result;
     }
 
-    /// <summary>The bookable first-dose slots of the whole horizon, summed up per day: what searches and the public feed show.</summary>
+    /// <summary>
+    /// The bookable first-dose slots of the whole horizon, summed up per day: what searches and the
+    /// public feed show. Counted in place rather than through <see cref="FirstDoseSlots"/>: every
+    /// changed centre publishes this each second, and a listing of the horizon is thousands of slots.
+    /// </summary>
     public IReadOnlyList<DaySummary> DailyAvailability(string vaccineId, DateTimeOffset now)
     {
-        if (Settings is null)
+        var result = new List<DaySummary>();
+        if (Settings is null
+            || !TryBookingDays(vaccineId, DateOnly.MinValue, DateOnly.MaxValue, now, out var vaccine, out var stock, out var first, out var last))
         {
-            return [];
+            return result;
         }
-        var today = Calendar.LocalDate(now);
         var length = TimeSpan.FromMinutes(Settings.SlotMinutes);
-        return FirstDoseSlots(vaccineId, today, today.AddDays(Settings.BookingHorizonDays), now)
-            .GroupBy(s => DateOnly.FromDateTime(s.Start.DateTime))
-            .Select(g => new DaySummary(g.Key, g.First().Start, g.Last().Start + length, g.Count(), g.Sum(s => s.Remaining)))
-            .ToArray();
+        for (var date = first; date <= last; date = date.AddDays(1))
+        {
+            if (!IsBookableDay(vaccine, stock, date, out _, out _))
+            {
+                continue;
+            }
+            var day = Calendar.Day(date);
+            int slots = 0, seats = 0, firstSlot = -1, lastSlot = -1;
+            for (var i = 0; i < day.Count; i++)
+            {
+                var remaining = Remaining(new SlotRef(date, i));
+                if (remaining > 0 && day.Starts[i] > now)
+                {
+                    slots++;
+                    seats += remaining;
+                    firstSlot = firstSlot < 0 ? i : firstSlot;
+                    lastSlot = i;
+                }
+            }
+            if (slots > 0)
+            {
+                result.Add(new DaySummary(date, day.Starts[firstSlot], day.Starts[lastSlot] + length, slots, seats));
+            }
+        }
+        return result;
+    }
+
+    /// <summary>The vaccine, its stock and the local dates from <paramref name="from"/> to
+    /// <paramref name="to"/> that lie between today and the booking horizon; false if none can be booked.</summary>
+    private bool TryBookingDays(string vaccineId, DateOnly from, DateOnly to, DateTimeOffset now,
+        [NotNullWhen(true)] out Vaccine? vaccine, [NotNullWhen(true)] out DoseTimeline? stock, out DateOnly first, out DateOnly last)
+    {
+        vaccine = null;
+        stock = null;
+        first = last = default;
+        if (Settings is null || !Settings.Vaccines.Contains(vaccineId) || !_catalog.TryGet(vaccineId, out vaccine)
+            || _stock.GetValueOrDefault(vaccineId) is not { } timeline)
+        {
+            return false;
+        }
+        stock = timeline;
+        var today = Calendar.LocalDate(now);
+        first = Max(from, today);
+        last = Min(to, today.AddDays(Settings.BookingHorizonDays));
+        return true;
+    }
+
+    /// <summary>Whether a first dose on <paramref name="date"/> has a dose and, for two-dose vaccines,
+    /// a second dose that fits; then the earliest and latest second-dose starts it can go with.</summary>
+    private bool IsBookableDay(Vaccine vaccine, DoseTimeline stock, DateOnly date, out DateTimeOffset? earliest, out DateTimeOffset? latest)
+    {
+        earliest = latest = null;
+        if (!stock.Covers(date) || !stock.CanTake(date))
+        {
+            return false;
+        }
+        if (!vaccine.NeedsSecondDose)
+        {
+            return true;
+        }
+        // Only the ends of the window matter: search inwards from each end, not every day.
+        if (SecondDoseDay(vaccine.MinIntervalDays, vaccine.MaxIntervalDays, stock, date, fromLatest: false) is not { } firstDay
+            || SecondDoseDay(vaccine.MinIntervalDays, vaccine.MaxIntervalDays, stock, date, fromLatest: true) is not { } lastDay)
+        {
+            return false;
+        }
+        earliest = Calendar.StartOf(FirstFreeSlot(firstDay)!.Value);
+        latest = Calendar.StartOf(LastFreeSlot(lastDay)!.Value);
+        return true;
     }
 
     /// <summary>Second-dose slots that can go with a first dose at <paramref name="firstDose"/>.</summary>

@@ -4,6 +4,7 @@ public sealed partial class Centre
 {
     public void Apply(CentreEvent fact)
     {
+        Version++;
         switch (fact)
         {
             case CentreConfigured c:

@@ -56,6 +56,9 @@ public sealed partial class Centre
 
     public CentreSettings? Settings { get; private set; }
 
+    /// <summary>How many facts have been applied: anything derived from the state and this number stays right until it changes.</summary>
+    public long Version { get; private set; }
+
     public bool Exists => Settings is not null;
 
     public VaccineCatalog Catalog => _catalog;

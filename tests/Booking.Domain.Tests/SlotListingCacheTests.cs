@@ -1,0 +1,87 @@
+using System.Text.Json;
+using Booking.Grains.Centres;
+using Booking.Grains.Domain;
+
+namespace Booking.Domain.Tests;
+
+/// <summary>
+/// <see cref="SlotListingCache"/> writes the portal's JSON by hand and keeps it: the JSON must be
+/// what the serializer writes for the same slots, and a kept listing must never outlive a change.
+/// Paris, 09:00/10:00/11:00 slots every day, two lines, today is Monday 1 March 2027.
+/// </summary>
+public class SlotListingCacheTests
+{
+    private static readonly DateOnly Today = T.Day("2027-03-01");
+    private static readonly DateTimeOffset Now = T.At("2027-03-01T08:00+01:00");
+
+    private sealed record Window(DateTimeOffset Earliest, DateTimeOffset Latest);
+
+    private sealed record Slot(DateTimeOffset Start, int Remaining, Window? SecondDose);
+
+    private static Centre Stocked()
+    {
+        var centre = T.Configured(T.Settings(lines: 2, vaccines: ["pfizer", "janssen"]), Today);
+        T.Deliver(centre, "pfizer", Today, 100);
+        T.Deliver(centre, "janssen", Today, 100);
+        return centre;
+    }
+
+    private static string Serialized(Centre centre, string vaccine, DateOnly from, DateOnly to, DateTimeOffset now) =>
+        JsonSerializer.Serialize(
+            centre.FirstDoseSlots(vaccine, from, to, now)
+                .Select(s => new Slot(s.Start, s.Remaining, s.SecondEarliest is { } e && s.SecondLatest is { } l ? new Window(e, l) : null)),
+            JsonSerializerOptions.Web);
+
+    private static string Text(byte[] json) => System.Text.Encoding.UTF8.GetString(json);
+
+    [Theory]
+    [InlineData("pfizer")]
+    [InlineData("janssen")]
+    [InlineData("moderna")]
+    public void The_json_is_what_the_serializer_writes_for_the_slots(string vaccine)
+    {
+        var centre = Stocked();
+        T.Book(centre, T.Request("R1", "pfizer", T.At("2027-03-02T10:00+01:00")), Now);
+
+        var listing = new SlotListingCache().Get(centre, vaccine, Today, Today.AddDays(6), Now);
+
+        Assert.Equal(Serialized(centre, vaccine, Today, Today.AddDays(6), Now), Text(listing.Json));
+    }
+
+    [Fact]
+    public void A_kept_listing_is_served_until_the_centre_changes()
+    {
+        var centre = Stocked();
+        var cache = new SlotListingCache();
+        var first = cache.Get(centre, "pfizer", Today, Today.AddDays(2), Now);
+
+        Assert.Same(first, cache.Get(centre, "pfizer", Today, Today.AddDays(2), Now.AddMinutes(30)));
+        Assert.NotSame(first, cache.Get(centre, "pfizer", Today, Today.AddDays(1), Now));
+
+        T.Book(centre, T.Request("R1", "pfizer", T.At("2027-03-01T09:00+01:00")), Now);
+        var afterBooking = cache.Get(centre, "pfizer", Today, Today.AddDays(2), Now);
+
+        Assert.NotSame(first, afterBooking);
+        Assert.Contains("{\"start\":\"2027-03-01T09:00:00+01:00\",\"remaining\":1,", Text(afterBooking.Json));
+        Assert.Equal(Serialized(centre, "pfizer", Today, Today.AddDays(2), Now), Text(afterBooking.Json));
+    }
+
+    [Fact]
+    public void A_listing_expires_when_its_first_slot_starts_and_when_the_day_turns()
+    {
+        var centre = Stocked();
+        var cache = new SlotListingCache();
+        var atEight = cache.Get(centre, "janssen", Today, Today.AddDays(28), Now);
+
+        var atNine = cache.Get(centre, "janssen", Today, Today.AddDays(28), T.At("2027-03-01T09:00+01:00"));
+        Assert.NotSame(atEight, atNine);
+        Assert.StartsWith("[{\"start\":\"2027-03-01T10:00:00+01:00\"", Text(atNine.Json));
+
+        // After the last slot of the day nothing starts before tomorrow 09:00, but the horizon moves at midnight.
+        var evening = cache.Get(centre, "janssen", Today, Today.AddDays(40), T.At("2027-03-01T23:00+01:00"));
+        var nextDay = cache.Get(centre, "janssen", Today, Today.AddDays(40), T.At("2027-03-02T00:30+01:00"));
+        Assert.NotSame(evening, nextDay);
+        Assert.Equal(Serialized(centre, "janssen", Today, Today.AddDays(40), T.At("2027-03-02T00:30+01:00")), Text(nextDay.Json));
+        Assert.NotEqual(Text(evening.Json), Text(nextDay.Json));
+    }
+}
