@@ -33,7 +33,7 @@ public interface ICentreGrain : IGrainWithStringKey
 
     Task<WaitlistInfo?> FindWaitlistEntry(string entryId, string birthDateCheck);
 
-    /// <summary>The identity that an open offer is held for, so that acceptance can pass through its citizen grain.</summary>
+    /// <summary>The identity that an open offer is held for, so that acceptance can pass through its citizen shard.</summary>
     Task<string?> OfferHolder(string entryId, string birthDateCheck);
 
     Task<Result<BookingInfo>> AcceptOffer(string entryId, string birthDateCheck);
@@ -46,26 +46,48 @@ public interface ICentreGrain : IGrainWithStringKey
 }
 
 /// <summary>
-/// One citizen identity (a keyed hash, never a name). It lets a single booking per person
-/// through at a time, nationwide, and remembers which one is active.
+/// One share of all citizen identities (keyed hashes, never names), picked by
+/// <see cref="Shards.Of"/>. It lets one request per identity through at a time, nationwide, and
+/// each reads the identity's durable claim before it goes on, so "one active booking per person"
+/// holds without a grain per person: launch day brings a million new identities, each seen once.
 /// </summary>
-public interface ICitizenGrain : IGrainWithStringKey
+public interface ICitizenShardGrain : IGrainWithIntegerKey
 {
+    /// <summary>Books for <c>command.Citizen.IdentityKey</c>.</summary>
     Task<Result<BookingInfo>> Book(string centreId, BookPairCommand command);
 
-    Task<Result<BookingInfo>> Cancel(string centreId, string reference, string birthDateCheck);
+    Task<Result<BookingInfo>> Cancel(string identityKey, string centreId, string reference, string birthDateCheck);
 
-    Task<Result<BookingInfo>> Reschedule(string centreId, string reference, string birthDateCheck, DateTimeOffset? firstDose, DateTimeOffset? secondDose);
+    Task<Result<BookingInfo>> Reschedule(string identityKey, string centreId, string reference, string birthDateCheck, DateTimeOffset? firstDose, DateTimeOffset? secondDose);
 
-    Task<Result<BookingInfo>> AcceptOffer(string centreId, string entryId, string birthDateCheck);
+    Task<Result<BookingInfo>> AcceptOffer(string identityKey, string centreId, string entryId, string birthDateCheck);
 }
 
 /// <summary>
-/// One Idempotency-Key of one portal. Not reentrant: copies of a request that arrive together pass
-/// one at a time, so the first books and the others replay its stored answer (or are refused when
-/// their body differs) instead of racing it.
+/// One share of the Idempotency-Keys of all portals, picked by <see cref="Shards.Of"/>. Copies of
+/// a request that arrive together pass one at a time, so the first books and the others replay its
+/// stored answer (or are refused when their body differs) instead of racing it.
 /// </summary>
-public interface IIdempotencyGrain : IGrainWithStringKey
+public interface IIdempotencyShardGrain : IGrainWithIntegerKey
 {
-    Task<IdempotentBooking> Book(string requestHash, string centreId, BookPairCommand command);
+    /// <summary>Books under <c>command.Idempotency</c>, which must be set.</summary>
+    Task<IdempotentBooking> Book(string centreId, BookPairCommand command);
+}
+
+/// <summary>Which shard grain owns a key: the same answer on every silo, in every process.</summary>
+public static class Shards
+{
+    /// <summary>Enough for the load to spread over the silos and cores; the shards keep no state between requests.</summary>
+    public const int Count = 128;
+
+    /// <summary>FNV-1a over the key's characters (string hash codes differ from process to process).</summary>
+    public static long Of(string key)
+    {
+        var hash = 2166136261u;
+        foreach (var c in key)
+        {
+            hash = (hash ^ c) * 16777619u;
+        }
+        return hash % Count;
+    }
 }

@@ -30,16 +30,16 @@ public sealed class ClusteringTests(TwoSilos fixture) : IClassFixture<TwoSilos>
             var centreId = $"cluster-{i}-{Guid.NewGuid():N}"[..20];
             await TestCentres.CreateAsync(grains, centreId);
             var person = $"p{i}-{centreId}";
-            var result = await grains.GetGrain<ICitizenGrain>(TestCentres.Citizen(person).IdentityKey)
+            var result = await TestCentres.Citizens(grains, person)
                 .Book(centreId, TestCentres.Pair(person, TestCentres.At(3, 9)));
             Assert.True(result.Succeeded, result.Problem?.Detail);
             booked.Add((centreId, result.Value!, person));
             // A cancelled booking too: its fact must replay as well (jsonb reorders its keys).
             var quitter = "q-" + person;
-            var cancelled = await grains.GetGrain<ICitizenGrain>(TestCentres.Citizen(quitter).IdentityKey)
+            var cancelled = await TestCentres.Citizens(grains, quitter)
                 .Book(centreId, TestCentres.Pair(quitter, TestCentres.At(5, 9)));
-            var cancel = await grains.GetGrain<ICitizenGrain>(TestCentres.Citizen(quitter).IdentityKey)
-                .Cancel(centreId, cancelled.Value!.Reference, TestCentres.Citizen(quitter).BirthDateCheck);
+            var cancel = await TestCentres.Citizens(grains, quitter)
+                .Cancel(TestCentres.Citizen(quitter).IdentityKey, centreId, cancelled.Value!.Reference, TestCentres.Citizen(quitter).BirthDateCheck);
             Assert.True(cancel.Succeeded, cancel.Problem?.Detail);
         }
 
@@ -55,7 +55,7 @@ public sealed class ClusteringTests(TwoSilos fixture) : IClassFixture<TwoSilos>
             Assert.NotNull(found);
             Assert.Equal((booking.Reference, "confirmed", centreId), (found.Reference, found.Status, found.CentreId));
             Assert.Equal(booking.Appointments, found.Appointments);
-            var again = await grains.GetGrain<ICitizenGrain>(TestCentres.Citizen(person).IdentityKey)
+            var again = await TestCentres.Citizens(grains, person)
                 .Book(centreId, TestCentres.Pair(person, TestCentres.At(4, 9)));
             Assert.Equal(ProblemKind.AlreadyBooked, again.Problem?.Kind);
             var taken = await centre.BookPair(TestCentres.Pair("other-" + person, TestCentres.At(3, 9)));

@@ -47,7 +47,7 @@ public sealed class FaultTests(OneSilo fixture) : IClassFixture<OneSilo>
         var centreId = "claim-" + Guid.NewGuid().ToString("N")[..12];
         await TestCentres.CreateAsync(grains, centreId);
         var person = "p-" + centreId;
-        var citizen = grains.GetGrain<ICitizenGrain>(TestCentres.Citizen(person).IdentityKey);
+        var citizen = TestCentres.Citizens(grains, person);
 
         FaultyLedgerWriter.FailNext(centreId, 1);
         await Assert.ThrowsAsync<StorageUnavailableException>(() => citizen.Book(centreId, TestCentres.Pair(person, TestCentres.At(3, 9))));
@@ -65,10 +65,10 @@ public sealed class FaultTests(OneSilo fixture) : IClassFixture<OneSilo>
     }
 
     [Fact]
-    public async Task A_booking_confirmed_while_the_citizen_grain_was_not_told_still_blocks_a_second_one()
+    public async Task A_booking_the_citizen_shard_never_heard_of_still_blocks_a_second_one()
     {
-        // As if the citizen grain's silo died after the centre committed: the claim row, written
-        // with the booking, is what the next activation of the citizen grain reads.
+        // As if the citizen shard's silo died after the centre committed: the claim row, written
+        // with the booking, is what the shard reads before every booking.
         var grains = fixture.Cluster.Client;
         var centreId = "crash-" + Guid.NewGuid().ToString("N")[..12];
         var centre = await TestCentres.CreateAsync(grains, centreId);
@@ -78,7 +78,7 @@ public sealed class FaultTests(OneSilo fixture) : IClassFixture<OneSilo>
 
         var other = "other-" + centreId;
         await TestCentres.CreateAsync(grains, other);
-        var second = await grains.GetGrain<ICitizenGrain>(TestCentres.Citizen(person).IdentityKey)
+        var second = await TestCentres.Citizens(grains, person)
             .Book(other, TestCentres.Pair(person, TestCentres.At(4, 10)));
         Assert.Equal(ProblemKind.AlreadyBooked, second.Problem?.Kind);
     }

@@ -35,4 +35,8 @@ internal static class TestCentres
         new("pfizer", first, second ?? first.AddDays(21), Citizen(person), null);
 
     public static CitizenKeys Citizen(string person) => new("identity-" + person, "birth-" + person);
+
+    /// <summary>The citizen shard that the person's identity belongs to.</summary>
+    public static ICitizenShardGrain Citizens(IGrainFactory grains, string person) =>
+        grains.GetGrain<ICitizenShardGrain>(Shards.Of(Citizen(person).IdentityKey));
 }

@@ -22,7 +22,8 @@ public sealed record RescheduleRequest(string? FirstDose, string? SecondDose);
 /// <summary>What every booking handler needs, injected as one parameter.</summary>
 public sealed record BookingServices(IGrainFactory Grains, LedgerStore Store, IdentityKeys Identity, PersonalData PersonalData, VaccineCatalog Catalog)
 {
-    public ICitizenGrain Citizen(string identityKey) => Grains.GetGrain<ICitizenGrain>(identityKey);
+    /// <summary>The shard grain that lets the identity's requests through one at a time.</summary>
+    public ICitizenShardGrain Citizens(string identityKey) => Grains.GetGrain<ICitizenShardGrain>(Shards.Of(identityKey));
 }
 
 public static class BookingsApi
@@ -82,15 +83,16 @@ public static class BookingsApi
         Result<BookingInfo> result;
         if (idempotencyKey is null)
         {
-            result = await s.Citizen(citizen.IdentityKey).Book(centreId, new BookPairCommand(vaccine, first, second, citizen, null, givenOn));
+            result = await s.Citizens(citizen.IdentityKey).Book(centreId, new BookPairCommand(vaccine, first, second, citizen, null, givenOn));
         }
         else
         {
             var scope = ApiKeyDefaults.ClientName(http.User);
             // A repeat must carry the same request: compare keyed fingerprints of its canonical JSON.
             var hash = s.Identity.Fingerprint(JsonSerializer.SerializeToUtf8Bytes(body));
-            var command = new BookPairCommand(vaccine, first, second, citizen, new IdempotencyTag(scope, idempotencyKey, hash), givenOn);
-            var answer = await s.Grains.GetGrain<IIdempotencyGrain>(IdempotencyGrain.KeyOf(scope, idempotencyKey)).Book(hash, centreId, command);
+            var tag = new IdempotencyTag(scope, idempotencyKey, hash);
+            var command = new BookPairCommand(vaccine, first, second, citizen, tag, givenOn);
+            var answer = await s.Grains.GetGrain<IIdempotencyShardGrain>(IdempotencyShardGrain.ShardOf(tag)).Book(centreId, command);
             if (answer.KeyReused)
             {
                 return Problems.IdempotencyKeyReused();
@@ -125,7 +127,7 @@ public static class BookingsApi
         {
             return Problems.BookingNotFound();
         }
-        var result = await s.Citizen(found.IdentityKey).Cancel(found.CentreId, reference, found.BirthDateCheck);
+        var result = await s.Citizens(found.IdentityKey).Cancel(found.IdentityKey, found.CentreId, reference, found.BirthDateCheck);
         return result.Succeeded ? TypedResults.NoContent() : Problems.From(result.Problem!);
     }
 
@@ -143,7 +145,7 @@ public static class BookingsApi
         {
             return Problems.BookingNotFound();
         }
-        var result = await s.Citizen(found.IdentityKey).Reschedule(found.CentreId, reference, found.BirthDateCheck, first, second);
+        var result = await s.Citizens(found.IdentityKey).Reschedule(found.IdentityKey, found.CentreId, reference, found.BirthDateCheck, first, second);
         return result.Value is { } booking ? TypedResults.Ok(booking) : Problems.From(result.Problem!);
     }
 

@@ -1,0 +1,39 @@
+using System.Text.Json;
+using Booking.Abstractions;
+using Booking.Grains.Citizens;
+using Booking.Grains.Storage;
+using Orleans.Concurrency;
+
+namespace Booking.Grains.Idempotency;
+
+/// <summary>
+/// A share of the Idempotency-Keys. The stored answer is written by the centre in the same
+/// transaction as the booking it describes; this grain only makes sure that no two requests with
+/// one key are decided at the same time, and each reads the stored answer afresh.
+/// </summary>
+[Reentrant]
+public sealed class IdempotencyShardGrain(LedgerStore store) : Grain, IIdempotencyShardGrain
+{
+    private readonly KeyedTurns _turns = new();
+
+    /// <summary>The shard that owns the key of <paramref name="tag"/>.</summary>
+    public static long ShardOf(IdempotencyTag tag) => Shards.Of(KeyOf(tag));
+
+    public Task<IdempotentBooking> Book(string centreId, BookPairCommand command)
+    {
+        var tag = command.Idempotency ?? throw new ArgumentException("The command carries no Idempotency-Key.", nameof(command));
+        return _turns.Run(KeyOf(tag), async () =>
+        {
+            if (await store.FindIdempotencyAsync(tag.Scope, tag.Key) is { } stored)
+            {
+                return stored.RequestHash == tag.RequestHash
+                    ? new IdempotentBooking(null, JsonSerializer.Deserialize<BookingInfo>(stored.Response, LedgerJson.Options), false)
+                    : new IdempotentBooking(null, null, true);
+            }
+            var citizens = GrainFactory.GetGrain<ICitizenShardGrain>(Shards.Of(command.Citizen.IdentityKey));
+            return new IdempotentBooking(await citizens.Book(centreId, command), null, false);
+        });
+    }
+
+    private static string KeyOf(IdempotencyTag tag) => tag.Scope + "\n" + tag.Key;
+}
