@@ -39,12 +39,16 @@ public sealed class CentreRow(CentreDef def, DateOnly stockOrigin, DateOnly slot
 /// time order (dose 1 before dose 2), so transactions cannot deadlock on slots. The stock check is
 /// the cumulative one (every later day must stay covered), so any two bookings of the same centre
 /// and vaccine conflict on their last days: the header lock serialises exactly those, with one lock
-/// instead of one per day. Statements are batched to keep round trips to three per booking, and
-/// auto-prepared; the pool is capped at 16 connections (2 cores).
+/// instead of one per day. Statements are batched to keep a booking to two round trips while it
+/// holds that lock, and auto-prepared; the pool is capped at 16 connections (2 cores).
 /// </summary>
-public sealed class Store(NpgsqlDataSource db, ILogger<Store> logger)
+public sealed class Store(NpgsqlDataSource db, ListingCache listings, ILogger<Store> logger)
 {
+    private static readonly DateTime[] NoSeats = [];
+
     private readonly ConcurrentDictionary<string, CentreRow> _centres = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string CentreId, string Vaccine), SemaphoreSlim> _bookingQueues = new();
+    private readonly TimeSpan _queueTimeout = TimeSpan.FromSeconds(new NpgsqlConnectionStringBuilder(db.ConnectionString).Timeout);
 
     public CentreRow? Centre(string id) => _centres.GetValueOrDefault(id);
 
@@ -292,7 +296,12 @@ public sealed class Store(NpgsqlDataSource db, ILogger<Store> logger)
 
     // ------------------------------------------------------------------ availability
 
-    public async Task<IReadOnlyList<object>> FirstDoseSlots(CentreRow c, Vaccine v, DateOnly from, DateOnly to)
+    /// <summary>The first-dose listing as JSON, at most <see cref="ListingCache.MaxAge"/> old.</summary>
+    public Task<byte[]> FirstDoseSlotsJson(CentreRow c, Vaccine v, DateOnly from, DateOnly to) =>
+        listings.GetAsync(new ListingKey(c.Def.Id, v.Id, from, to),
+            async () => JsonSerializer.SerializeToUtf8Bytes(await FirstDoseSlots(c, v, from, to), Json.Options));
+
+    private async Task<IReadOnlyList<object>> FirstDoseSlots(CentreRow c, Vaccine v, DateOnly from, DateOnly to)
     {
         var zone = c.Def.Zone;
         var now = DateTimeOffset.UtcNow;

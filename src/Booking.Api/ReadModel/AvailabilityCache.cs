@@ -47,9 +47,20 @@ public sealed partial class AvailabilityCache(
                    time_zone AS TimeZone, vaccines AS Vaccines, updated_at AS UpdatedAt
             FROM centres WHERE updated_at > @since
             """, new { since }, cancellationToken: cancellationToken));
-        var days = await connection.QueryAsync<DaysRow>(new CommandDefinition(
-            "SELECT centre_id AS CentreId, vaccine AS Vaccine, days::text AS Days, updated_at AS UpdatedAt FROM availability WHERE updated_at > @since",
-            new { since }, cancellationToken: cancellationToken));
+        // Timestamps first: the overlap brings back every row of the last seconds, and during a flash
+        // crowd that is every centre; only the rows this silo has not seen yet are read in full.
+        var stamps = (await connection.QueryAsync<(string CentreId, string Vaccine, DateTime UpdatedAt)>(new CommandDefinition(
+            "SELECT centre_id, vaccine, updated_at FROM availability WHERE updated_at > @since",
+            new { since }, cancellationToken: cancellationToken))).AsList();
+        var unseen = stamps.Where(s => !_days.TryGetValue((s.CentreId, s.Vaccine), out var known) || known.UpdatedAt < s.UpdatedAt).ToArray();
+        var days = unseen.Length == 0 ? [] : await connection.QueryAsync<DaysRow>(new CommandDefinition(
+            """
+            SELECT a.centre_id AS CentreId, a.vaccine AS Vaccine, a.days::text AS Days, a.updated_at AS UpdatedAt
+            FROM availability a JOIN unnest(@centres::text[], @vaccines::text[]) AS k(centre_id, vaccine)
+                ON a.centre_id = k.centre_id AND a.vaccine = k.vaccine
+            """,
+            new { centres = unseen.Select(u => u.CentreId).ToArray(), vaccines = unseen.Select(u => u.Vaccine).ToArray() },
+            cancellationToken: cancellationToken));
 
         var changed = false;
         var latest = _since;
@@ -62,9 +73,12 @@ public sealed partial class AvailabilityCache(
                 changed = true;
             }
         }
+        foreach (var stamp in stamps)
+        {
+            latest = stamp.UpdatedAt > latest ? stamp.UpdatedAt : latest;
+        }
         foreach (var row in days)
         {
-            latest = row.UpdatedAt > latest ? row.UpdatedAt : latest;
             var key = (row.CentreId, row.Vaccine);
             if (!_days.TryGetValue(key, out var known) || known.UpdatedAt < row.UpdatedAt)
             {
