@@ -30,6 +30,7 @@ csb.MaxAutoPrepare = csb.MaxAutoPrepare == 0 ? 64 : csb.MaxAutoPrepare;
 csb.AutoPrepareMinUsages = 2;
 csb.NoResetOnClose = true;
 builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(csb.ConnectionString));
+builder.Services.AddSingleton<ListingCache>();
 builder.Services.AddSingleton<Store>();
 
 var app = builder.Build();
@@ -194,7 +195,9 @@ app.MapGet("/api/v1/centres/{centreId}/slots", async (string centreId, string? v
     {
         return Http.CentreNotFound(centreId);
     }
-    return c.Def.Vaccines.Contains(v!.Id) ? Results.Ok(await store.FirstDoseSlots(c, v, first, last)) : Results.Ok(Array.Empty<object>());
+    return c.Def.Vaccines.Contains(v!.Id)
+        ? Results.Bytes(await store.FirstDoseSlotsJson(c, v, first, last), "application/json; charset=utf-8")
+        : Results.Ok(Array.Empty<object>());
 });
 
 app.MapPost("/api/v1/bookings", async (CreateBookingRequest body, HttpContext http) =>

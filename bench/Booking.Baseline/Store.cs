@@ -391,17 +391,35 @@ public sealed class Store(NpgsqlDataSource db, ListingCache listings, ILogger<St
 
     // ------------------------------------------------------------------ bookings
 
+    /// <summary>
+    /// Books a pair. Bookings of one centre and vaccine queue here, in the process, before they take a
+    /// pooled connection: inside PostgreSQL they would only wait for the same stock row lock, each
+    /// holding one of the few connections that listings and the other centres need. The row lock stays
+    /// the guard (cancellations, reschedules, deliveries and any other API process take it too).
+    /// </summary>
     public async Task<Outcome> Book(BookCommand r)
     {
-        for (var attempt = 0; ; attempt++)
+        var queue = _bookingQueues.GetOrAdd((r.CentreId, r.Vaccine), _ => new SemaphoreSlim(1, 1));
+        if (!await queue.WaitAsync(_queueTimeout))
         {
-            try
+            throw new TimeoutException("Bookings of this centre and vaccine are queued beyond the connection timeout.");
+        }
+        try
+        {
+            for (var attempt = 0; ; attempt++)
             {
-                return await BookOnce(r);
+                try
+                {
+                    return await BookOnce(r);
+                }
+                catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure && attempt < 3)
+                {
+                }
             }
-            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure && attempt < 3)
-            {
-            }
+        }
+        finally
+        {
+            queue.Release();
         }
     }
 
@@ -413,11 +431,14 @@ public sealed class Store(NpgsqlDataSource db, ListingCache listings, ILogger<St
         var d1 = Rules.LocalDate(r.First, zone);
         var lo = d1.AddDays(v.MinIntervalDays);
         var hi = d1.AddDays(v.MaxIntervalDays);
+        var pick = v.NeedsSecondDose && r.Second is null;
+        var reference = BookingReference.New();
         await using var conn = await db.OpenConnectionAsync();
         var open = false;
         try
         {
-            // Round trip 1: begin, idempotency look-up, stock lock, seat 1, stock rows, dose-2 candidates.
+            // Round trip 1: begin, idempotency look-up, stock lock, seat 1, stock rows, and the dose-2
+            // candidates: the slot asked for, or the nearest free seat of each day of the window.
             await using var a = new NpgsqlBatch(conn);
             a.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
             open = true;
@@ -426,20 +447,19 @@ public sealed class Store(NpgsqlDataSource db, ListingCache listings, ILogger<St
                 a.BatchCommands.Add(Cmd("SELECT request_hash, status_code, response FROM idempotency WHERE scope = $1 AND key = $2", idem.Scope, idem.Key));
             }
             a.BatchCommands.Add(Cmd("SELECT 1 FROM stock WHERE centre_id = $1 AND vaccine = $2 FOR UPDATE", c.Def.Id, v.Id));
-            a.BatchCommands.Add(Cmd("UPDATE slots SET booked = booked + 1 WHERE centre_id = $1 AND start_utc = $2 AND booked < capacity RETURNING local_minute", c.Def.Id, r.First));
+            a.BatchCommands.Add(Cmd("UPDATE slots SET booked = booked + 1 WHERE centre_id = $1 AND start_utc = $2 AND booked < capacity RETURNING 1", c.Def.Id, r.First));
             a.BatchCommands.Add(Cmd("SELECT day, delivered, booked FROM stock_days WHERE centre_id = $1 AND vaccine = $2 ORDER BY day", c.Def.Id, v.Id));
-            if (v.NeedsSecondDose && r.Second is null)
+            if (pick)
             {
-                a.BatchCommands.Add(Cmd("SELECT start_utc, local_day, local_minute FROM slots WHERE centre_id = $1 AND local_day BETWEEN $2 AND $3 AND booked < capacity ORDER BY local_day, start_utc",
-                    c.Def.Id, lo, hi));
+                a.BatchCommands.Add(NearestFreeSeatsCommand(c.Def.Id, r.First, lo, hi, NoSeats));
             }
             else if (r.Second is { } wanted)
             {
-                a.BatchCommands.Add(Cmd("SELECT start_utc, local_day, local_minute FROM slots WHERE centre_id = $1 AND start_utc = $2", c.Def.Id, wanted));
+                a.BatchCommands.Add(Cmd("SELECT start_utc, local_day FROM slots WHERE centre_id = $1 AND start_utc = $2", c.Def.Id, wanted));
             }
-            int? firstMinute = null;
+            var firstTaken = false;
             var stock = new List<(DateOnly, int, int)>();
-            var candidates = new List<(DateTimeOffset Start, DateOnly Day, int Minute)>();
+            List<(DateTimeOffset Start, DateOnly Day)> candidates = [];
             (string Hash, int Status, string Response)? stored = null;
             await using (var reader = await a.ExecuteReaderAsync())
             {
@@ -452,10 +472,7 @@ public sealed class Store(NpgsqlDataSource db, ListingCache listings, ILogger<St
                     await reader.NextResultAsync();
                 }
                 await reader.NextResultAsync(); // the stock lock
-                if (await reader.ReadAsync())
-                {
-                    firstMinute = reader.GetInt32(0);
-                }
+                firstTaken = await reader.ReadAsync();
                 await reader.NextResultAsync();
                 while (await reader.ReadAsync())
                 {
@@ -463,10 +480,7 @@ public sealed class Store(NpgsqlDataSource db, ListingCache listings, ILogger<St
                 }
                 if (v.NeedsSecondDose && await reader.NextResultAsync())
                 {
-                    while (await reader.ReadAsync())
-                    {
-                        candidates.Add((reader.GetFieldValue<DateTimeOffset>(0), reader.GetFieldValue<DateOnly>(1), reader.GetInt32(2)));
-                    }
+                    candidates = await ReadSeats(reader);
                 }
             }
             if (stored is { } answer)
@@ -477,7 +491,7 @@ public sealed class Store(NpgsqlDataSource db, ListingCache listings, ILogger<St
                     ? new Outcome(answer.Status, Raw: answer.Response)
                     : Outcome.Fail(422, "idempotency-key-reused", "This Idempotency-Key was already used with a different request body.");
             }
-            if (firstMinute is null)
+            if (!firstTaken)
             {
                 await Rollback(conn);
                 open = false;
@@ -486,73 +500,112 @@ public sealed class Store(NpgsqlDataSource db, ListingCache listings, ILogger<St
                 return exists ? Outcome.Fail(409, "slot-full", "The first-dose slot is full.") : Outcome.Invalid("firstDose", "No slot of this centre starts at that time.");
             }
             var view = new StockView(stock);
-            var taken = new List<(int Dose, DateTimeOffset Start, DateOnly Day)> { (1, r.First, d1) };
             if (!view.CanTake(d1))
             {
                 await Rollback(conn);
                 open = false;
                 return Outcome.Fail(409, "out-of-stock", "Not enough doses for the appointments.");
             }
-            if (v.NeedsSecondDose)
+            (DateTimeOffset Start, DateOnly Day)? second = null;
+            if (r.Second is not null)
             {
-                // Round trip 2 (and more only if another vaccine took the chosen seat meanwhile): seat 2.
-                var second = await TakeSecondSeat(conn, c, v, r, d1, firstMinute.Value, view, candidates);
-                if (second.Problem is not null)
+                if (WantedSecondProblem(v, d1, view, candidates) is { } problem)
                 {
                     await Rollback(conn);
                     open = false;
-                    return second.Problem;
+                    return problem;
                 }
-                taken.Add((2, second.Start, second.Day));
+                second = candidates[0];
             }
-
-            // Round trip 3: stock counters, the booking, its appointments, the stored answer, commit.
-            var reference = BookingReference.New();
-            var booking = new BookingOut(reference, "confirmed", v.Id, c.Def.Id,
-                taken.Select(t => new AppointmentOut(t.Dose, c.Def.Id, TimeZoneInfo.ConvertTime(t.Start, zone))).ToArray());
-            var json = JsonSerializer.Serialize(booking, Json.Options);
-            await using var b = new NpgsqlBatch(conn);
-            b.BatchCommands.Add(Cmd("UPDATE stock_days SET booked = booked + 1 WHERE centre_id = $1 AND vaccine = $2 AND day = ANY($3)",
-                c.Def.Id, v.Id, taken.Select(t => t.Day).ToArray()));
-            b.BatchCommands.Add(Cmd("""
-                INSERT INTO bookings (reference, centre_id, vaccine, identity_key, birth_check, status, min_interval, max_interval, booked_at)
-                VALUES ($1, $2, $3, $4, $5, 'confirmed', $6, $7, now())
-                """, reference, c.Def.Id, v.Id, r.IdentityKey, r.BirthCheck, v.NeedsSecondDose ? v.MinIntervalDays : 0, v.NeedsSecondDose ? v.MaxIntervalDays : 0));
-            b.BatchCommands.Add(Cmd("INSERT INTO appointments (reference, dose, centre_id, start_utc, local_day) SELECT $1, d, $2, s, l FROM unnest($3::int[], $4::timestamptz[], $5::date[]) AS u(d, s, l)",
-                reference, c.Def.Id, taken.Select(t => t.Dose).ToArray(), taken.Select(t => t.Start.UtcDateTime).ToArray(), taken.Select(t => t.Day).ToArray()));
-            if (r.Idempotency is { } key)
+            for (var lost = 0; ;)
             {
-                b.BatchCommands.Add(Cmd("INSERT INTO idempotency (scope, key, request_hash, status_code, response, created_at) VALUES ($1, $2, $3, 201, $4, now())",
-                    key.Scope, key.Key, key.Hash, json));
-            }
-            b.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
-            try
-            {
-                await b.ExecuteNonQueryAsync();
-                open = false;
-            }
-            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
-            {
-                await Rollback(conn);
-                open = false;
-                if (e.ConstraintName == "bookings_one_active")
+                if (pick)
                 {
-                    return Outcome.Fail(409, "already-booked", "This person already holds an active booking.");
-                }
-                if (e.ConstraintName == "idempotency_pkey" && r.Idempotency is { } k)
-                {
-                    // Two copies of one request raced: the loser replays the winner's answer.
-                    var winner = await conn.QuerySingleOrDefaultAsync<(string Hash, int Status, string Response)?>(
-                        "SELECT request_hash, status_code, response FROM idempotency WHERE scope = @s AND key = @k", new { s = k.Scope, k = k.Key });
-                    if (winner is { } w)
+                    // The earliest day where the stock covers both doses; on it, the nearest free seat.
+                    second = candidates.Where(x => view.CanTakePair(d1, x.Day)).Select(x => ((DateTimeOffset, DateOnly)?)x).FirstOrDefault();
+                    if (second is null)
                     {
-                        return w.Hash == k.Hash ? new Outcome(w.Status, Raw: w.Response)
-                            : Outcome.Fail(422, "idempotency-key-reused", "This Idempotency-Key was already used with a different request body.");
+                        await Rollback(conn);
+                        open = false;
+                        return Outcome.Fail(409, "no-second-dose", "No second-dose slot with a dose can go with this first dose.");
                     }
                 }
-                throw;
+                var taken = new List<(int Dose, DateTimeOffset Start, DateOnly Day)> { (1, r.First, d1) };
+                if (second is { } s)
+                {
+                    taken.Add((2, s.Start, s.Day));
+                }
+                var booking = new BookingOut(reference, "confirmed", v.Id, c.Def.Id,
+                    taken.Select(t => new AppointmentOut(t.Dose, c.Def.Id, TimeZoneInfo.ConvertTime(t.Start, zone))).ToArray());
+                var json = JsonSerializer.Serialize(booking, Json.Options);
+
+                // Round trip 2: seat 2 with the appointments, stock counters, the booking, the stored answer,
+                // commit. A failed statement skips the rest of the batch, COMMIT included.
+                await using var b = new NpgsqlBatch(conn);
+                if (pick)
+                {
+                    b.BatchCommands.Add(new NpgsqlBatchCommand("SAVEPOINT dose2"));
+                }
+                b.BatchCommands.Add(second is { } seat
+                    ? Cmd(AppointmentsWithSecondSeat, reference, c.Def.Id, r.First, d1, seat.Start, seat.Day)
+                    : Cmd("INSERT INTO appointments (reference, dose, centre_id, start_utc, local_day) VALUES ($1, 1, $2, $3, $4)", reference, c.Def.Id, r.First, d1));
+                b.BatchCommands.Add(Cmd("UPDATE stock_days SET booked = booked + 1 WHERE centre_id = $1 AND vaccine = $2 AND day = ANY($3)",
+                    c.Def.Id, v.Id, taken.Select(t => t.Day).ToArray()));
+                b.BatchCommands.Add(Cmd("""
+                    INSERT INTO bookings (reference, centre_id, vaccine, identity_key, birth_check, status, min_interval, max_interval, booked_at)
+                    VALUES ($1, $2, $3, $4, $5, 'confirmed', $6, $7, now())
+                    """, reference, c.Def.Id, v.Id, r.IdentityKey, r.BirthCheck, v.NeedsSecondDose ? v.MinIntervalDays : 0, v.NeedsSecondDose ? v.MaxIntervalDays : 0));
+                if (r.Idempotency is { } key)
+                {
+                    b.BatchCommands.Add(Cmd("INSERT INTO idempotency (scope, key, request_hash, status_code, response, created_at) VALUES ($1, $2, $3, 201, $4, now())",
+                        key.Scope, key.Key, key.Hash, json));
+                }
+                b.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+                try
+                {
+                    await b.ExecuteNonQueryAsync();
+                    open = false;
+                    return new Outcome(201, Raw: json, Location: $"/api/v1/bookings/{reference}");
+                }
+                catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.NotNullViolation && e.TableName == "appointments" && second is { } gone)
+                {
+                    // Seats are shared by the centre's vaccines: a booking of another one took it since it was read.
+                    if (!pick || ++lost >= 8)
+                    {
+                        await Rollback(conn);
+                        open = false;
+                        return Outcome.Fail(409, "slot-full", pick ? "The second-dose slots kept filling up; retry." : "The second-dose slot is full.");
+                    }
+                    // Seat 1 and the stock lock are kept; candidates again from that day on.
+                    await using var again = new NpgsqlBatch(conn)
+                    {
+                        BatchCommands = { new NpgsqlBatchCommand("ROLLBACK TO SAVEPOINT dose2"), NearestFreeSeatsCommand(c.Def.Id, r.First, gone.Day, hi, NoSeats) },
+                    };
+                    await using var reader = await again.ExecuteReaderAsync();
+                    candidates = await ReadSeats(reader);
+                }
+                catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+                {
+                    await Rollback(conn);
+                    open = false;
+                    if (e.ConstraintName == "bookings_one_active")
+                    {
+                        return Outcome.Fail(409, "already-booked", "This person already holds an active booking.");
+                    }
+                    if (e.ConstraintName == "idempotency_pkey" && r.Idempotency is { } k)
+                    {
+                        // Two copies of one request raced: the loser replays the winner's answer.
+                        var winner = await conn.QuerySingleOrDefaultAsync<(string Hash, int Status, string Response)?>(
+                            "SELECT request_hash, status_code, response FROM idempotency WHERE scope = @s AND key = @k", new { s = k.Scope, k = k.Key });
+                        if (winner is { } w)
+                        {
+                            return w.Hash == k.Hash ? new Outcome(w.Status, Raw: w.Response)
+                                : Outcome.Fail(422, "idempotency-key-reused", "This Idempotency-Key was already used with a different request body.");
+                        }
+                    }
+                    throw;
+                }
             }
-            return new Outcome(201, Raw: json, Location: $"/api/v1/bookings/{reference}");
         }
         catch when (open)
         {
@@ -561,58 +614,65 @@ public sealed class Store(NpgsqlDataSource db, ListingCache listings, ILogger<St
         }
     }
 
-    /// <summary>The second dose's seat: the one asked for, or the earliest day inside the interval where
-    /// a seat is free and the stock covers both doses, on it the slot nearest the first dose's time of day.</summary>
-    private static async Task<(DateTimeOffset Start, DateOnly Day, Outcome? Problem)> TakeSecondSeat(
-        NpgsqlConnection conn, CentreRow c, Vaccine v, BookCommand r, DateOnly d1, int firstMinute, StockView view,
-        List<(DateTimeOffset Start, DateOnly Day, int Minute)> candidates)
+    /// <summary>
+    /// Dose 1's appointment, and dose 2's with the start of the seat the conditional update took: a seat
+    /// that filled up (or no longer exists) leaves that start NULL and the insert fails.
+    /// </summary>
+    private const string AppointmentsWithSecondSeat = """
+        WITH seat AS (
+            UPDATE slots SET booked = booked + 1 WHERE centre_id = $2 AND start_utc = $5 AND booked < capacity RETURNING start_utc)
+        INSERT INTO appointments (reference, dose, centre_id, start_utc, local_day)
+        VALUES ($1, 1, $2, $3, $4), ($1, 2, $2, (SELECT start_utc FROM seat), $6)
+        """;
+
+    /// <summary>Why the second-dose slot asked for cannot go with this first dose, if it cannot.</summary>
+    private static Outcome? WantedSecondProblem(Vaccine v, DateOnly d1, StockView view, List<(DateTimeOffset Start, DateOnly Day)> wanted)
     {
-        if (r.Second is not null)
+        if (wanted.Count == 0)
         {
-            if (candidates.Count == 0)
-            {
-                return (default, default, Outcome.Invalid("secondDose", "No slot of this centre starts at that time."));
-            }
-            var (start, day, _) = candidates[0];
-            var days = day.DayNumber - d1.DayNumber;
-            if (days < v.MinIntervalDays || days > v.MaxIntervalDays)
-            {
-                return (default, default, Outcome.Invalid("secondDose", $"The second dose must be {v.MinIntervalDays} to {v.MaxIntervalDays} days after the first."));
-            }
-            if (!view.CanTakePair(d1, day))
-            {
-                return (default, default, Outcome.Fail(409, "out-of-stock", "Not enough doses for the appointments."));
-            }
-            return await TrySeat(conn, c, start) ? (start, day, null) : (default, default, Outcome.Fail(409, "slot-full", "The second-dose slot is full."));
+            return Outcome.Invalid("secondDose", "No slot of this centre starts at that time.");
         }
-        var tries = 0;
-        foreach (var day in candidates.GroupBy(x => x.Day))
+        var day = wanted[0].Day;
+        var days = day.DayNumber - d1.DayNumber;
+        if (days < v.MinIntervalDays || days > v.MaxIntervalDays)
         {
-            if (!view.CanTakePair(d1, day.Key))
-            {
-                continue;
-            }
-            foreach (var slot in day.OrderBy(x => Math.Abs(x.Minute - firstMinute)).ThenBy(x => x.Start))
-            {
-                if (await TrySeat(conn, c, slot.Start))
-                {
-                    return (slot.Start, slot.Day, null);
-                }
-                if (++tries >= 8)
-                {
-                    return (default, default, Outcome.Fail(409, "slot-full", "The second-dose slots kept filling up; retry."));
-                }
-            }
+            return Outcome.Invalid("secondDose", $"The second dose must be {v.MinIntervalDays} to {v.MaxIntervalDays} days after the first.");
         }
-        return (default, default, Outcome.Fail(409, "no-second-dose", "No second-dose slot with a dose can go with this first dose."));
+        return view.CanTakePair(d1, day) ? null : Outcome.Fail(409, "out-of-stock", "Not enough doses for the appointments.");
     }
 
-    private static async Task<bool> TrySeat(NpgsqlConnection conn, CentreRow c, DateTimeOffset start)
+    /// <summary>
+    /// For each day of [from, to] that has one, the free seat nearest the first dose's time of day, the
+    /// earlier on a tie: two short index scans per day (from that time of day up, and down) instead of
+    /// reading every slot of the window. Seats in <paramref name="own"/> count as free (a reschedule's
+    /// own); the first dose's slot never does.
+    /// </summary>
+    private static NpgsqlBatchCommand NearestFreeSeatsCommand(string centreId, DateTimeOffset first, DateOnly from, DateOnly to, DateTime[] own) =>
+        Cmd("""
+            SELECT x.start_utc, x.local_day
+            FROM (SELECT local_minute AS m FROM slots WHERE centre_id = $1 AND start_utc = $2) f
+            CROSS JOIN generate_series(0, $4) AS g(i)
+            CROSS JOIN LATERAL (
+                (SELECT start_utc, local_day, local_minute - f.m AS distance FROM slots
+                 WHERE centre_id = $1 AND local_day = $3 + g.i AND local_minute >= f.m AND start_utc <> $2 AND (booked < capacity OR start_utc = ANY($5))
+                 ORDER BY local_minute, start_utc LIMIT 1)
+                UNION ALL
+                (SELECT start_utc, local_day, f.m - local_minute FROM slots
+                 WHERE centre_id = $1 AND local_day = $3 + g.i AND local_minute < f.m AND start_utc <> $2 AND (booked < capacity OR start_utc = ANY($5))
+                 ORDER BY local_minute DESC, start_utc LIMIT 1)
+                ORDER BY distance, start_utc
+                LIMIT 1) x
+            ORDER BY g.i
+            """, centreId, first, from, to.DayNumber - from.DayNumber, own);
+
+    private static async Task<List<(DateTimeOffset Start, DateOnly Day)>> ReadSeats(NpgsqlDataReader reader)
     {
-        await using var cmd = new NpgsqlCommand("UPDATE slots SET booked = booked + 1 WHERE centre_id = $1 AND start_utc = $2 AND booked < capacity", conn);
-        cmd.Parameters.Add(new NpgsqlParameter { Value = c.Def.Id });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = start.UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz });
-        return await cmd.ExecuteNonQueryAsync() == 1;
+        var seats = new List<(DateTimeOffset Start, DateOnly Day)>();
+        while (await reader.ReadAsync())
+        {
+            seats.Add((reader.GetFieldValue<DateTimeOffset>(0), reader.GetFieldValue<DateOnly>(1)));
+        }
+        return seats;
     }
 
     /// <summary>Cancels both appointments: seats and doses are free again at once.</summary>
@@ -643,11 +703,9 @@ public sealed class Store(NpgsqlDataSource db, ListingCache listings, ILogger<St
         {
             return Outcome.Fail(409, "not-active", "The booking is already cancelled.");
         }
-        if (booking.Status == "confirmed")
-        {
-            await Release(conn, tx, booking.CentreId, booking.Vaccine, reference);
-        }
-        await conn.ExecuteAsync("UPDATE bookings SET status = 'cancelled' WHERE reference = @reference", new { reference }, tx);
+        // Seats, doses and status in one round trip while the stock lock is held.
+        await conn.ExecuteAsync((booking.Status == "confirmed" ? ReleaseSql : "") + "UPDATE bookings SET status = 'cancelled' WHERE reference = @reference",
+            new { reference, c = booking.CentreId, v = booking.Vaccine }, tx);
         await tx.CommitAsync();
         return new Outcome(204);
     }
@@ -667,8 +725,7 @@ public sealed class Store(NpgsqlDataSource db, ListingCache listings, ILogger<St
         return (r.CentreId, r.Vaccine, r.Status, r.Min, r.Max);
     }
 
-    private static Task Release(NpgsqlConnection conn, NpgsqlTransaction tx, string centreId, string vaccine, string reference) =>
-        conn.ExecuteAsync("""
+    private const string ReleaseSql = """
             SELECT 1 FROM slots WHERE centre_id = @c AND start_utc IN (SELECT start_utc FROM appointments WHERE reference = @reference)
             ORDER BY start_utc FOR UPDATE;
             UPDATE slots s SET booked = s.booked - 1
@@ -676,7 +733,10 @@ public sealed class Store(NpgsqlDataSource db, ListingCache listings, ILogger<St
             WHERE s.centre_id = @c AND s.start_utc = a.start_utc;
             UPDATE stock_days s SET booked = s.booked - 1
             FROM appointments a WHERE a.reference = @reference AND s.centre_id = @c AND s.vaccine = @v AND s.day = a.local_day;
-            """, new { reference, c = centreId, v = vaccine }, tx);
+            """;
+
+    private static Task Release(NpgsqlConnection conn, NpgsqlTransaction tx, string centreId, string vaccine, string reference) =>
+        conn.ExecuteAsync(ReleaseSql, new { reference, c = centreId, v = vaccine }, tx);
 
     /// <summary>
     /// Moves a booking, all or nothing: decided as if its own seats and doses were free. A null first
@@ -738,16 +798,15 @@ public sealed class Store(NpgsqlDataSource db, ListingCache listings, ILogger<St
         var secondWanted = newSecond ?? (newFirst is null && oldSecond.Dose == 2 ? oldSecond.Start : null);
         var lo = d1.AddDays(booking.Min);
         var hi = d1.AddDays(booking.Max);
-        var slots = (await conn.QueryAsync<(DateTime Start, DateTime Day, int Minute, int Free)>("""
-            SELECT start_utc, local_day, local_minute, capacity - booked FROM slots
-            WHERE centre_id = @c AND (start_utc = @first OR (local_day BETWEEN @lo AND @hi AND (@auto OR start_utc = @second)))
-            ORDER BY local_day, start_utc
+        var slots = (await conn.QueryAsync<(DateTime Start, DateTime Day, int Free)>("""
+            SELECT start_utc, local_day, capacity - booked FROM slots
+            WHERE centre_id = @c AND (start_utc = @first OR (start_utc = @second AND local_day BETWEEN @lo AND @hi))
             """, new
         {
             c = c.Def.Id, first = firstStart.UtcDateTime, lo = lo.ToDateTime(TimeOnly.MinValue), hi = hi.ToDateTime(TimeOnly.MinValue),
-            auto = secondWanted is null, second = (secondWanted ?? firstStart).UtcDateTime,
+            second = (secondWanted ?? firstStart).UtcDateTime,
         }, tx))
-            .Select(x => (Start: new DateTimeOffset(DateTime.SpecifyKind(x.Start, DateTimeKind.Utc)), Day: DateOnly.FromDateTime(x.Day), x.Minute,
+            .Select(x => (Start: new DateTimeOffset(DateTime.SpecifyKind(x.Start, DateTimeKind.Utc)), Day: DateOnly.FromDateTime(x.Day),
                 Free: x.Free + (ownStarts.Contains(DateTime.SpecifyKind(x.Start, DateTimeKind.Utc).Ticks) ? 1 : 0)))
             .ToList();
         var first = slots.FirstOrDefault(x => x.Start == firstStart);
@@ -762,7 +821,7 @@ public sealed class Store(NpgsqlDataSource db, ListingCache listings, ILogger<St
         var taken = new List<(int Dose, DateTimeOffset Start, DateOnly Day)> { (1, firstStart, d1) };
         if (oldSecond.Dose == 2)
         {
-            (DateTimeOffset Start, DateOnly Day, int Minute, int Free)? pick = null;
+            (DateTimeOffset Start, DateOnly Day)? pick = null;
             if (secondWanted is { } w)
             {
                 var s = slots.FirstOrDefault(x => x.Start == w && x.Start != firstStart);
@@ -778,7 +837,7 @@ public sealed class Store(NpgsqlDataSource db, ListingCache listings, ILogger<St
                 {
                     return Outcome.Fail(409, "out-of-stock", "Not enough doses for the appointments.");
                 }
-                pick = s;
+                pick = (s.Start, s.Day);
             }
             else
             {
@@ -786,10 +845,13 @@ public sealed class Store(NpgsqlDataSource db, ListingCache listings, ILogger<St
                 {
                     return Outcome.Fail(409, "out-of-stock", "Not enough doses for the appointments.");
                 }
-                pick = slots.Where(x => x.Day >= lo && x.Free > 0 && x.Start != firstStart)
-                    .GroupBy(x => x.Day).Where(g => view.CanTakePair(d1, g.Key))
-                    .Select(g => g.OrderBy(x => Math.Abs(x.Minute - first.Minute)).ThenBy(x => x.Start).First())
-                    .Cast<(DateTimeOffset, DateOnly, int, int)?>().FirstOrDefault();
+                // The booking's own seats count as free.
+                await using var batch = new NpgsqlBatch(conn, tx)
+                {
+                    BatchCommands = { NearestFreeSeatsCommand(c.Def.Id, firstStart, lo, hi, holds ? old.Select(o => o.Start.UtcDateTime).ToArray() : NoSeats) },
+                };
+                await using var reader = await batch.ExecuteReaderAsync();
+                pick = (await ReadSeats(reader)).Where(x => view.CanTakePair(d1, x.Day)).Select(x => ((DateTimeOffset, DateOnly)?)x).FirstOrDefault();
                 if (pick is null)
                 {
                     return Outcome.Fail(409, "no-second-dose", "No second-dose slot with a dose can go with this first dose.");
