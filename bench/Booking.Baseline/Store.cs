@@ -946,6 +946,11 @@ public sealed class Store(NpgsqlDataSource db, ListingCache listings, ILogger<St
         await cmd.ExecuteNonQueryAsync();
     }
 
+    /// <summary>
+    /// Ends the transaction of a failed booking while its first exception propagates. If even the
+    /// rollback fails, the connection's state is unknown and, with "No Reset On Close", it must not go
+    /// back to the pool as it is: clearing the pool makes Npgsql close it when it is returned.
+    /// </summary>
     private static async Task TryRollback(NpgsqlConnection conn)
     {
         try
@@ -957,6 +962,7 @@ public sealed class Store(NpgsqlDataSource db, ListingCache listings, ILogger<St
         }
         catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
         {
+            NpgsqlConnection.ClearPool(conn);
         }
     }
 }
