@@ -17,6 +17,10 @@ public sealed class SlotListingCache
 
     private readonly Dictionary<(string Vaccine, DateOnly From, DateOnly To), Entry> _entries = [];
 
+    // One buffer for every listing this centre writes (its grain writes one at a time): a big
+    // centre's week is over 100 KB, so a fresh buffer each time would go to the large object heap.
+    private readonly ArrayBufferWriter<byte> _buffer = new(16 * 1024);
+
     public SlotListing Get(Centre centre, string vaccine, DateOnly from, DateOnly to, DateTimeOffset now)
     {
         var today = centre.Calendar.LocalDate(now);
@@ -35,10 +39,10 @@ public sealed class SlotListingCache
         return listing;
     }
 
-    private static byte[] Write(IReadOnlyList<FirstDoseSlot> slots)
+    private byte[] Write(IReadOnlyList<FirstDoseSlot> slots)
     {
-        var buffer = new ArrayBufferWriter<byte>(64 + slots.Count * 140);
-        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true }))
+        _buffer.ResetWrittenCount();
+        using (var json = new Utf8JsonWriter(_buffer, new JsonWriterOptions { SkipValidation = true }))
         {
             json.WriteStartArray();
             foreach (var slot in slots)
@@ -61,7 +65,7 @@ public sealed class SlotListingCache
             }
             json.WriteEndArray();
         }
-        return buffer.WrittenSpan.ToArray();
+        return _buffer.WrittenSpan.ToArray();
     }
 
     private static readonly JsonEncodedText StartName = JsonEncodedText.Encode("start");
