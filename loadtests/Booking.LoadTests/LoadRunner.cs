@@ -98,17 +98,17 @@ public sealed class LoadRunner
                 break;
             }
             var t = (now - start) / freq;
-            var due = (long)Arrivals(t, rate);
+            var due = (long)Arrivals(t, rate, _o.Ramp);
             for (; bookings < due; bookings++)
             {
-                var intended = start + (long)(ArrivalTime(bookings, rate) * freq);
+                var intended = start + (long)(ArrivalTime(bookings, rate, _o.Ramp) * freq);
                 _m.Count(_m.Offered, intended);
                 Launch(intended, static (r, ts) => r.BookFlow(ts));
             }
-            var browseDue = (long)Arrivals(t, browseRate);
+            var browseDue = (long)Arrivals(t, browseRate, _o.Ramp);
             for (; browses < browseDue; browses++)
             {
-                var intended = start + (long)(ArrivalTime(browses, browseRate) * freq);
+                var intended = start + (long)(ArrivalTime(browses, browseRate, _o.Ramp) * freq);
                 Launch(intended, static (r, ts) => r.BrowseFlow(ts), "browse");
             }
             lock (_followUps)
@@ -129,16 +129,14 @@ public sealed class LoadRunner
     }
 
     /// <summary>Arrivals expected by time <paramref name="t"/>: a linear ramp to the rate, then the rate.</summary>
-    private double Arrivals(double t, double rate)
+    internal static double Arrivals(double t, double rate, double ramp)
     {
-        var ramp = _o.Ramp;
         return ramp <= 0 ? rate * t : t < ramp ? rate * t * t / (2 * ramp) : rate * ramp / 2 + rate * (t - ramp);
     }
 
     /// <summary>When arrival number <paramref name="k"/> is due: the inverse of <see cref="Arrivals"/>.</summary>
-    private double ArrivalTime(long k, double rate)
+    internal static double ArrivalTime(long k, double rate, double ramp)
     {
-        var ramp = _o.Ramp;
         if (ramp <= 0)
         {
             return k / rate;

@@ -1,0 +1,157 @@
+using Booking.Migrations;
+using DbUp.Engine.Output;
+using Npgsql;
+
+namespace Booking.LoadTests.Tests;
+
+/// <summary>
+/// The invariant audit against a fresh, migrated PostgreSQL database (server from BOOKING_TEST_PG,
+/// which ./test.sh sets; without it the tests fail rather than skip). Each test writes engine-made
+/// ledger rows, tampers with one invariant, and expects exactly that check to fail.
+/// </summary>
+public sealed class AuditTests : IAsyncLifetime
+{
+    private const string I1 = "I1 no slot over capacity";
+    private const string I2 = "I2 no day over stock";
+    private const string I3 = "I3 intervals inside windows";
+    private const string I4 = "I4 one active booking per identity";
+    private const string Durability = "durability of every 201";
+    private const string Readable = "ledger readable";
+
+    // Identity keys are long hashes in the engine; the audit prints their first 12 characters.
+    private const string Alice = "identity-key-alice-0001";
+    private const string Bruno = "identity-key-bruno-0002";
+    private const string Chloe = "identity-key-chloe-0003";
+    private const string Denis = "identity-key-denis-0004";
+    private const string Emma = "identity-key-emma-00005";
+
+    private static readonly DateTimeOffset NineOClock = new(2030, 3, 5, 9, 0, 0, TimeSpan.FromHours(1));
+    private static readonly DateTimeOffset TenOClock = NineOClock.AddHours(1);
+
+    private readonly string _database = "loadtests_audit_" + Guid.NewGuid().ToString("N")[..12];
+    private readonly string _server = Environment.GetEnvironmentVariable("BOOKING_TEST_PG")
+        ?? throw new InvalidOperationException("BOOKING_TEST_PG is not set: run the tests through ./test.sh.");
+
+    private string ConnectionString => new NpgsqlConnectionStringBuilder(_server) { Database = _database }.ConnectionString;
+
+    public Task InitializeAsync() => DatabaseMigrator.MigrateAsync(ConnectionString, new NoOpUpgradeLog());
+
+    public async Task DisposeAsync()
+    {
+        NpgsqlConnection.ClearAllPools();
+        await using var admin = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(_server) { Database = "postgres", Pooling = false }.ConnectionString);
+        await admin.OpenAsync();
+        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{_database}\" WITH (FORCE)", admin);
+        await drop.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>Two centres; at c-1 the 09:00 slot is full (two lines) and 10:00 has one booking; c-2 has one.</summary>
+    private static LedgerData Clean()
+    {
+        var data = new LedgerData();
+        data.AddCentre("c-1");
+        data.AddCentre("c-2");
+        data.Book("c-1", "REF-A", Alice, NineOClock);
+        data.Book("c-1", "REF-B", Bruno, NineOClock);
+        data.Book("c-1", "REF-C", Chloe, TenOClock);
+        data.Book("c-2", "REF-D", Denis, NineOClock);
+        return data;
+    }
+
+    private async Task<AuditResult> Audit(LedgerData data, IReadOnlyCollection<ConfirmedBooking>? confirmed = null)
+    {
+        await data.InsertAsync(ConnectionString);
+        return await LoadTests.Audit.Run(SystemKind.Grains, ConnectionString, confirmed ?? data.Confirmed, TextWriter.Null);
+    }
+
+    private static AuditCheck Check(AuditResult result, string name) => Assert.Single(result.Checks, c => c.Name == name);
+
+    private static void AssertOnlyFailing(AuditResult result, string failing, long violations)
+    {
+        Assert.Equal([I1, I2, I3, I4, Durability, Readable], result.Checks.Select(c => c.Name));
+        var check = Check(result, failing);
+        Assert.False(check.Passed);
+        Assert.Equal(violations, check.Violations);
+        Assert.All(result.Checks.Where(c => c.Name != failing), c => Assert.True(c.Passed && c.Violations == 0, $"{c.Name}: {c.Violations}"));
+        Assert.False(result.Passed);
+        Assert.Equal(violations, result.Violations);
+    }
+
+    [Fact]
+    public async Task Engine_made_ledger_passes_every_check()
+    {
+        var data = Clean();
+        var result = await Audit(data);
+
+        Assert.Equal([I1, I2, I3, I4, Durability, Readable], result.Checks.Select(c => c.Name));
+        Assert.All(result.Checks, c => Assert.True(c.Passed && c.Violations == 0, $"{c.Name}: {c.Violations}"));
+        Assert.True(result.Passed);
+        Assert.Empty(result.Examples);
+        Assert.Equal(8, result.Facts["ledger rows"]);
+        Assert.Equal(2, result.Facts["centres"]);
+        Assert.Equal(4, result.Facts["pair-booked"]);
+        Assert.Equal(4, result.Facts["active bookings"]);
+        Assert.Equal(4, result.Facts["201 references checked"]);
+    }
+
+    [Fact]
+    public async Task A_booking_on_a_full_slot_fails_I1()
+    {
+        var data = Clean();
+        var extra = data.Force("c-1", "REF-X", Emma, NineOClock, claim: true);
+        var result = await Audit(data);
+
+        // Both doses of the extra booking land where the first two bookings' doses already fill both lines.
+        Assert.Equal([NineOClock, NineOClock.AddDays(21)], extra.Appointments.Select(a => a.Start));
+        AssertOnlyFailing(result, I1, violations: 4);
+        Assert.Contains(result.Examples, e => e.StartsWith("I1: c-1 seq 6: slot ", StringComparison.Ordinal) && e.EndsWith("holds 3 > 2 lines (REF-X)", StringComparison.Ordinal));
+        Assert.Contains(result.Examples, e => e.StartsWith("I1: c-1 final: slot ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_booking_on_a_slot_with_a_free_line_passes_I1()
+    {
+        var data = Clean();
+        data.Force("c-1", "REF-X", Emma, TenOClock, claim: true);
+        var result = await Audit(data);
+
+        Assert.True(result.Passed, string.Join("\n", result.Examples));
+    }
+
+    [Fact]
+    public async Task A_second_active_booking_for_an_identity_fails_I4()
+    {
+        var data = Clean();
+        // The claims table holds one row per identity: Alice's claim stays on REF-A.
+        data.Force("c-2", "REF-X", Alice, TenOClock, claim: false);
+        var result = await Audit(data);
+
+        AssertOnlyFailing(result, I4, violations: 1);
+        Assert.Equal(["I4: identity identity-key… holds 2 active bookings: REF-A, REF-X"], result.Examples);
+    }
+
+    [Fact]
+    public async Task An_active_booking_without_its_claim_fails_I4()
+    {
+        var data = Clean();
+        data.Force("c-2", "REF-X", Emma, TenOClock, claim: false);
+        var result = await Audit(data);
+
+        AssertOnlyFailing(result, I4, violations: 1);
+        Assert.Equal(["I4: active booking REF-X has no claim in citizen_bookings"], result.Examples);
+    }
+
+    [Fact]
+    public async Task A_201_missing_from_booking_refs_or_the_ledger_fails_durability()
+    {
+        var data = Clean();
+        data.DropReference("REF-C");
+        var confirmed = data.Confirmed.Append(new ConfirmedBooking("REF-LOST", "c-1", "pfizer", "1980-01-01", NineOClock.ToString("O"))).ToArray();
+        var result = await Audit(data, confirmed);
+
+        AssertOnlyFailing(result, Durability, violations: 2);
+        Assert.Equal(
+            ["durability: REF-C got a 201 but is not in booking_refs ", "durability: REF-LOST got a 201 but is not in booking_refs not in the ledger"],
+            result.Examples.Order(StringComparer.Ordinal));
+    }
+}

@@ -1,0 +1,89 @@
+using Booking.Grains.Domain;
+using Booking.Grains.Storage;
+using Dapper;
+using Npgsql;
+
+namespace Booking.LoadTests.Tests;
+
+/// <summary>
+/// The rows the grain engine commits (ledger facts, booking_refs, citizen_bookings), produced by
+/// the domain's own Decide*/Apply and <see cref="LedgerJson"/>, so that the audit reads exactly
+/// what a run would leave behind.
+/// </summary>
+internal sealed class LedgerData
+{
+    public static readonly DateOnly Today = new(2030, 3, 4);
+    public static readonly DateTimeOffset Now = new(2030, 3, 4, 7, 0, 0, TimeSpan.Zero);
+
+    private readonly Dictionary<string, Centre> _centres = new(StringComparer.Ordinal);
+    private readonly List<LedgerRow> _ledger = [];
+    private readonly List<BookingReferenceRow> _refs = [];
+    private readonly List<CitizenBookingRow> _claims = [];
+
+    public List<ConfirmedBooking> Confirmed { get; } = [];
+
+    public void AddCentre(string id) => _centres[id] = Open(id, fact => Write(id, fact));
+
+    /// <summary>Two lines, one-hour slots from 09:00 to 12:00 every day, Pfizer only, 100 doses on day one.</summary>
+    private static Centre Open(string id, Action<CentreEvent> record)
+    {
+        var centre = new Centre(id, VaccineCatalog.Default);
+        var hours = Enum.GetValues<DayOfWeek>().Select(d => new OpeningHours(d, new TimeOnly(9, 0), new TimeOnly(12, 0))).ToArray();
+        var settings = new CentreSettings("Centre de test", "1 place de la Mairie", "75001", "Paris", 48.86, 2.34,
+            "Europe/Paris", 2, 60, hours, [], ["pfizer"]);
+        var configured = Accepted(centre.DecideConfigure(settings, Today));
+        centre.Apply(configured);
+        record(configured);
+        var delivered = Accepted(centre.DecideDelivery(new Delivery("d-1", "pfizer", Today, 100, DeliveryStatus.Confirmed)));
+        centre.Apply(delivered);
+        record(delivered);
+        return centre;
+    }
+
+    /// <summary>A booking the centre accepts, recorded as the grain records it: fact, reference, claim, and the 201.</summary>
+    public BookingRecord Book(string centreId, string reference, string identity, DateTimeOffset firstDose)
+    {
+        var centre = _centres[centreId];
+        var fact = Accepted(centre.DecideBook(new PairRequest(reference, "pfizer", firstDose, null, identity, "bd-" + reference), Now));
+        centre.Apply(fact);
+        Write(centreId, fact);
+        _refs.Add(new BookingReferenceRow(reference, centreId, identity, Now));
+        _claims.Add(new CitizenBookingRow(identity, reference, centreId));
+        Confirmed.Add(new ConfirmedBooking(reference, centreId, "pfizer", "1980-01-01", firstDose.ToString("O")));
+        return fact.Booking;
+    }
+
+    /// <summary>A booking decided by a centre that has none yet, appended to <paramref name="centreId"/>'s ledger
+    /// whatever that centre already holds: the engine's payload, the wrong state.</summary>
+    public BookingRecord Force(string centreId, string reference, string identity, DateTimeOffset firstDose, bool claim)
+    {
+        var fact = Accepted(Open(centreId, _ => { }).DecideBook(new PairRequest(reference, "pfizer", firstDose, null, identity, "bd-" + reference), Now));
+        Write(centreId, fact);
+        _refs.Add(new BookingReferenceRow(reference, centreId, identity, Now));
+        if (claim)
+        {
+            _claims.Add(new CitizenBookingRow(identity, reference, centreId));
+        }
+        Confirmed.Add(new ConfirmedBooking(reference, centreId, "pfizer", "1980-01-01", firstDose.ToString("O")));
+        return fact.Booking;
+    }
+
+    public void DropReference(string reference) => _refs.RemoveAll(r => r.Reference == reference);
+
+    public async Task InsertAsync(string connectionString)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.ExecuteAsync(
+            "INSERT INTO ledger (centre_id, seq, kind, payload, recorded_at) VALUES (@CentreId, @Seq, @Kind, @Payload::jsonb, @RecordedAt)", _ledger);
+        await connection.ExecuteAsync(
+            "INSERT INTO booking_refs (reference, centre_id, identity_key, created_at) VALUES (@Reference, @CentreId, @IdentityKey, @CreatedAt)", _refs);
+        await connection.ExecuteAsync(
+            "INSERT INTO citizen_bookings (identity_key, reference, centre_id) VALUES (@IdentityKey, @Reference, @CentreId)", _claims);
+    }
+
+    private void Write(string centreId, CentreEvent fact) =>
+        _ledger.Add(new LedgerRow(centreId, _ledger.Count(r => r.CentreId == centreId) + 1, fact.Kind, LedgerJson.Serialize(fact), Now));
+
+    private static TFact Accepted<TFact>(Decision<TFact> decision) where TFact : class =>
+        decision.Fact ?? throw new InvalidOperationException($"The centre refused: {decision.Refusal}");
+}

@@ -1,0 +1,90 @@
+namespace Booking.LoadTests.Tests;
+
+public class OptionsTests
+{
+    [Theory]
+    [InlineData("http://127.0.0.1:5080")]
+    [InlineData("http://127.8.9.10:5080")]
+    [InlineData("http://localhost:5080")]
+    [InlineData("https://LOCALHOST")]
+    [InlineData("http://[::1]:5080")]
+    public void Loopback_targets_are_accepted(string target)
+    {
+        Assert.True(Options.IsLoopback(new Uri(target)));
+        Options.RequireLoopback(new Uri(target), "--target");
+        Assert.Equal(new Uri(target), Options.Parse(["run", "--target", target]).Target);
+    }
+
+    [Theory]
+    [InlineData("http://10.0.0.5:5080")]
+    [InlineData("http://192.168.1.20")]
+    [InlineData("http://booking.example.org")]
+    [InlineData("http://localhost.example.org")]
+    [InlineData("http://127.0.0.1.nip.io")]
+    [InlineData("http://[2001:db8::1]")]
+    [InlineData("http://0.0.0.0:5080")]
+    [InlineData("ftp://127.0.0.1")]
+    [InlineData("http://user:pw@127.0.0.1")]
+    public void Other_targets_are_refused(string target)
+    {
+        Assert.False(Options.IsLoopback(new Uri(target)));
+        var e = Assert.Throws<ArgumentException>(() => Options.RequireLoopback(new Uri(target), "--target"));
+        Assert.StartsWith("--target must be a loopback address", e.Message);
+        Assert.Throws<ArgumentException>(() => Options.Parse(["run", "--target", target]));
+        Assert.Throws<ArgumentException>(() => Options.Parse(["compare", "--baseline-target", target]));
+    }
+
+    [Fact]
+    public void Values_in_range_are_parsed()
+    {
+        var o = Options.Parse(["Run", "--rate", "1500.5", "--ramp", "5", "--duration", "30", "--system", "baseline",
+            "--cancel", "0.4", "--reschedule", "0.6", "--prefix", "h-01", "--max-inflight", "1"]);
+        Assert.Equal("run", o.Scenario);
+        Assert.Equal(1500.5, o.Rate);
+        Assert.Equal(5, o.Ramp);
+        Assert.Equal(30, o.Duration);
+        Assert.Equal(SystemKind.Baseline, o.System);
+        Assert.Equal(0.4, o.Cancel);
+        Assert.Equal(0.6, o.Reschedule);
+        Assert.Equal("h-01", o.Prefix);
+        Assert.Equal(1, o.MaxInFlight);
+    }
+
+    [Theory]
+    [InlineData("--rate", "0")]
+    [InlineData("--rate", "-5")]
+    [InlineData("--rate", "200001")]
+    [InlineData("--duration", "0")]
+    [InlineData("--duration", "3601")]
+    [InlineData("--ramp", "-1")]
+    [InlineData("--ramp", "61")]
+    [InlineData("--centres", "0")]
+    [InlineData("--centres", "20001")]
+    [InlineData("--max-inflight", "0")]
+    [InlineData("--connections", "10001")]
+    [InlineData("--cancel", "1.5")]
+    [InlineData("--stock-factor", "0")]
+    [InlineData("--listing-days", "32")]
+    [InlineData("--drain", "301")]
+    [InlineData("--prefix", "Upper")]
+    [InlineData("--system", "postgres")]
+    public void Values_out_of_range_are_refused(string option, string value)
+    {
+        // The default duration is 60 s, so a 61-s ramp is longer than the run.
+        Assert.Throws<ArgumentException>(() => Options.Parse(["run", option, value]));
+    }
+
+    [Fact]
+    public void Cancel_and_reschedule_shares_cannot_exceed_one_together()
+    {
+        Options.Parse(["run", "--cancel", "0.5", "--reschedule", "0.5"]);
+        Assert.Throws<ArgumentException>(() => Options.Parse(["run", "--cancel", "0.5", "--reschedule", "0.6"]));
+    }
+
+    [Fact]
+    public void Unknown_options_and_missing_values_are_refused()
+    {
+        Assert.Equal("Unknown option '--rates'.", Assert.Throws<ArgumentException>(() => Options.Parse(["run", "--rates", "10"])).Message);
+        Assert.Equal("--rate needs a value.", Assert.Throws<ArgumentException>(() => Options.Parse(["run", "--rate"])).Message);
+    }
+}
