@@ -23,6 +23,9 @@ public sealed record AuditResult(string System, double Seconds, IReadOnlyList<Au
 /// </summary>
 public static class Audit
 {
+    /// <summary>An identity hash shortened for a message; enough to find it again, not the whole key.</summary>
+    private static string Short(string identity) => identity.Length > 12 ? identity[..12] + "…" : identity;
+
     /// <summary>Dose-2 windows of the catalogue (API.md): a booking keeps the one it was made with.</summary>
     private static readonly Dictionary<string, (int Min, int Max)> Windows = new()
     {
@@ -193,7 +196,7 @@ public static class Audit
             if (refs.Count > 1)
             {
                 t.I4++;
-                t.Example($"I4: identity {identity[..12]}… holds {refs.Count} active bookings: {string.Join(", ", refs)}");
+                t.Example($"I4: identity {Short(identity)} holds {refs.Count} active bookings: {string.Join(", ", refs)}");
             }
         }
         var claims = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -235,7 +238,7 @@ public static class Audit
                 if (!indexed.Contains(reference) || !ledgerRefs.Contains(reference))
                 {
                     t.Refs++;
-                    t.Example($"durability: {reference} got a 201 but is {(indexed.Contains(reference) ? "" : "not in booking_refs ")}{(ledgerRefs.Contains(reference) ? "" : "not in the ledger")}");
+                    t.Example($"durability: {reference} got a 201 but is not in {string.Join(" nor in ", new[] { indexed.Contains(reference) ? null : "booking_refs", ledgerRefs.Contains(reference) ? null : "the ledger" }.OfType<string>())}");
                 }
             }
         }
@@ -555,7 +558,7 @@ public static class Audit
 
         // I4: one active booking per identity.
         t.I4 = await Count("SELECT identity_key, count(*) FROM bookings WHERE status = 'confirmed' GROUP BY 1 HAVING count(*) > 1",
-            r => t.Example($"I4: identity {r.GetString(0)[..12]}… holds {r.GetInt64(1)} active bookings"));
+            r => t.Example($"I4: identity {Short(r.GetString(0))} holds {r.GetInt64(1)} active bookings"));
 
         var wanted = confirmed.Select(c => c.Reference).ToArray();
         var found = new HashSet<string>(StringComparer.Ordinal);

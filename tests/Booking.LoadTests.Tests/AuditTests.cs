@@ -19,11 +19,13 @@ public sealed class AuditTests : IAsyncLifetime
     private const string Readable = "ledger readable";
 
     // Identity keys are long hashes in the engine; the audit prints their first 12 characters.
+    // Eve's is shorter, to show that a short key is printed whole rather than breaking the audit.
     private const string Alice = "identity-key-alice-0001";
     private const string Bruno = "identity-key-bruno-0002";
     private const string Chloe = "identity-key-chloe-0003";
     private const string Denis = "identity-key-denis-0004";
     private const string Emma = "identity-key-emma-00005";
+    private const string Eve = "eve";
 
     private static readonly DateTimeOffset NineOClock = new(2030, 3, 5, 9, 0, 0, TimeSpan.FromHours(1));
     private static readonly DateTimeOffset TenOClock = NineOClock.AddHours(1);
@@ -131,6 +133,18 @@ public sealed class AuditTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_short_identity_key_is_printed_whole()
+    {
+        var data = Clean();
+        data.Force("c-1", "REF-X", Eve, TenOClock, claim: true);
+        data.Force("c-2", "REF-Y", Eve, TenOClock, claim: false);
+        var result = await Audit(data);
+
+        AssertOnlyFailing(result, I4, violations: 1);
+        Assert.StartsWith("I4: identity eve holds 2 active bookings: ", Assert.Single(result.Examples), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_active_booking_without_its_claim_fails_I4()
     {
         var data = Clean();
@@ -151,7 +165,7 @@ public sealed class AuditTests : IAsyncLifetime
 
         AssertOnlyFailing(result, Durability, violations: 2);
         Assert.Equal(
-            ["durability: REF-C got a 201 but is not in booking_refs ", "durability: REF-LOST got a 201 but is not in booking_refs not in the ledger"],
+            ["durability: REF-C got a 201 but is not in booking_refs", "durability: REF-LOST got a 201 but is not in booking_refs nor in the ledger"],
             result.Examples.Order(StringComparer.Ordinal));
     }
 }
