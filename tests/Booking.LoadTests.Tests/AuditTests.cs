@@ -1,3 +1,4 @@
+using Booking.Grains.Domain;
 using Booking.Migrations;
 using DbUp.Engine.Output;
 using Npgsql;
@@ -26,6 +27,7 @@ public sealed class AuditTests : IAsyncLifetime
     private const string Denis = "identity-key-denis-0004";
     private const string Emma = "identity-key-emma-00005";
     private const string Eve = "eve";
+    private const string Fiona = "identity-key-fiona-0006";
 
     private static readonly DateTimeOffset NineOClock = new(2030, 3, 5, 9, 0, 0, TimeSpan.FromHours(1));
     private static readonly DateTimeOffset TenOClock = NineOClock.AddHours(1);
@@ -167,5 +169,108 @@ public sealed class AuditTests : IAsyncLifetime
         Assert.Equal(
             ["durability: REF-C got a 201 but is not in booking_refs", "durability: REF-LOST got a 201 but is not in booking_refs nor in the ledger"],
             result.Examples.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_centre_whose_doses_are_all_booked_passes_I2()
+    {
+        var data = Clean();
+        data.AddCentre("c-3", doses: 2);
+        data.Book("c-3", "REF-E", Emma, NineOClock);
+        var result = await Audit(data);
+
+        Assert.True(result.Passed, string.Join("\n", result.Examples));
+    }
+
+    [Fact]
+    public async Task A_booking_beyond_the_doses_delivered_fails_I2()
+    {
+        var data = Clean();
+        data.AddCentre("c-3", doses: 2);
+        data.Book("c-3", "REF-E", Emma, NineOClock);
+        // A copy of c-3 that has not seen REF-E still has both doses; its booking goes on the free 10:00 slots.
+        var extra = data.Force("c-3", "REF-X", Fiona, TenOClock, claim: true);
+        var result = await Audit(data);
+
+        Assert.Equal([TenOClock, TenOClock.AddDays(21)], extra.Appointments.Select(a => a.Start));
+        // Four appointments for two doses: short by 2 from dose-2 day on, once after the fact and once at the end.
+        AssertOnlyFailing(result, I2, violations: 2);
+        Assert.Equal(
+            ["I2: c-3 seq 4: pfizer short by 2 on 2030-03-26 after REF-X", "I2: c-3 final: pfizer short by 2 on 2030-03-26"],
+            result.Examples);
+    }
+
+    /// <summary>Dose 2 moved to <paramref name="days"/> days after dose 1, same time of day.</summary>
+    private static BookingRecord SecondDoseAfter(BookingRecord b, int days) =>
+        b with { Appointments = [b.Appointments[0], new Appointment(2, b.Appointments[0].Start.AddDays(days))] };
+
+    [Theory]
+    [InlineData(21)]
+    [InlineData(49)]
+    public async Task A_second_dose_at_either_end_of_the_interval_passes_I3(int days)
+    {
+        var data = Clean();
+        var extra = data.Force("c-1", "REF-X", Emma, TenOClock, claim: true, b => SecondDoseAfter(b, days));
+        var result = await Audit(data);
+
+        Assert.Equal([TenOClock, TenOClock.AddDays(days)], extra.Appointments.Select(a => a.Start));
+        Assert.True(result.Passed, string.Join("\n", result.Examples));
+    }
+
+    [Theory]
+    [InlineData(20)]
+    [InlineData(50)]
+    public async Task A_second_dose_outside_the_interval_fails_I3(int days)
+    {
+        var data = Clean();
+        var extra = data.Force("c-1", "REF-X", Emma, TenOClock, claim: true, b => SecondDoseAfter(b, days));
+        var result = await Audit(data);
+
+        Assert.Equal([TenOClock, TenOClock.AddDays(days)], extra.Appointments.Select(a => a.Start));
+        AssertOnlyFailing(result, I3, violations: 1);
+        Assert.Equal([$"I3: c-1 seq 6: REF-X pfizer dose 2 after {days} days, window 21–49 (catalogue 21–49)"], result.Examples);
+    }
+
+    [Fact]
+    public async Task A_booking_window_that_is_not_the_catalogues_fails_I3()
+    {
+        var data = Clean();
+        data.Force("c-1", "REF-X", Emma, TenOClock, claim: true, b => SecondDoseAfter(b, 50) with { MaxIntervalDays = 60 });
+        var result = await Audit(data);
+
+        AssertOnlyFailing(result, I3, violations: 1);
+        Assert.Equal(["I3: c-1 seq 6: REF-X pfizer dose 2 after 50 days, window 21–60 (catalogue 21–49)"], result.Examples);
+    }
+
+    [Fact]
+    public async Task A_two_dose_booking_without_its_second_dose_fails_I3()
+    {
+        var data = Clean();
+        data.Force("c-1", "REF-X", Emma, TenOClock, claim: true, b => b with { Appointments = [b.Appointments[0]] });
+        var result = await Audit(data);
+
+        AssertOnlyFailing(result, I3, violations: 1);
+        Assert.Equal(["I3: c-1 seq 6: REF-X is a pfizer booking without a second dose"], result.Examples);
+    }
+
+    [Theory]
+    [InlineData("centre-renamed", """{"name": "Centre B"}""", "Unknown fact kind 'centre-renamed'.")]
+    [InlineData("pair-booked", """{"booking": {"reference": "REF-X"}}""", null)]
+    [InlineData("pair-booked", """[]""", null)]
+    [InlineData("booking-cancelled", """{"reference": "REF-NONE", "at": "2030-03-04T07:00:00+00:00"}""", null)]
+    public async Task A_ledger_row_that_cannot_be_replayed_fails_ledger_readable(string kind, string payload, string? message)
+    {
+        var data = Clean();
+        data.WriteRaw("c-2", kind, payload);
+        var result = await Audit(data);
+
+        AssertOnlyFailing(result, Readable, violations: 1);
+        var example = Assert.Single(result.Examples);
+        Assert.StartsWith($"c-2 seq 4 ({kind}) could not be replayed: ", example, StringComparison.Ordinal);
+        if (message is not null)
+        {
+            Assert.EndsWith(message, example, StringComparison.Ordinal);
+        }
+        Assert.Equal(9, result.Facts["ledger rows"]);
     }
 }

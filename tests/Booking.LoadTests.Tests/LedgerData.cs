@@ -16,16 +16,21 @@ internal sealed class LedgerData
     public static readonly DateTimeOffset Now = new(2030, 3, 4, 7, 0, 0, TimeSpan.Zero);
 
     private readonly Dictionary<string, Centre> _centres = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _doses = new(StringComparer.Ordinal);
     private readonly List<LedgerRow> _ledger = [];
     private readonly List<BookingReferenceRow> _refs = [];
     private readonly List<CitizenBookingRow> _claims = [];
 
     public List<ConfirmedBooking> Confirmed { get; } = [];
 
-    public void AddCentre(string id) => _centres[id] = Open(id, fact => Write(id, fact));
+    public void AddCentre(string id, int doses = 100)
+    {
+        _doses[id] = doses;
+        _centres[id] = Open(id, doses, fact => Write(id, fact));
+    }
 
-    /// <summary>Two lines, one-hour slots from 09:00 to 12:00 every day, Pfizer only, 100 doses on day one.</summary>
-    private static Centre Open(string id, Action<CentreEvent> record)
+    /// <summary>Two lines, one-hour slots from 09:00 to 12:00 every day, Pfizer only, <paramref name="doses"/> doses on day one.</summary>
+    private static Centre Open(string id, int doses, Action<CentreEvent> record)
     {
         var centre = new Centre(id, VaccineCatalog.Default);
         var hours = Enum.GetValues<DayOfWeek>().Select(d => new OpeningHours(d, new TimeOnly(9, 0), new TimeOnly(12, 0))).ToArray();
@@ -34,7 +39,7 @@ internal sealed class LedgerData
         var configured = Accepted(centre.DecideConfigure(settings, Today));
         centre.Apply(configured);
         record(configured);
-        var delivered = Accepted(centre.DecideDelivery(new Delivery("d-1", "pfizer", Today, 100, DeliveryStatus.Confirmed)));
+        var delivered = Accepted(centre.DecideDelivery(new Delivery("d-1", "pfizer", Today, doses, DeliveryStatus.Confirmed)));
         centre.Apply(delivered);
         record(delivered);
         return centre;
@@ -53,11 +58,14 @@ internal sealed class LedgerData
         return fact.Booking;
     }
 
-    /// <summary>A booking decided by a centre that has none yet, appended to <paramref name="centreId"/>'s ledger
-    /// whatever that centre already holds: the engine's payload, the wrong state.</summary>
-    public BookingRecord Force(string centreId, string reference, string identity, DateTimeOffset firstDose, bool claim)
+    /// <summary>A booking decided by a centre that has none yet (same settings and doses), appended to
+    /// <paramref name="centreId"/>'s ledger whatever that centre already holds: the engine's payload, the wrong
+    /// state. <paramref name="tamper"/> may change the booking before it is serialised.</summary>
+    public BookingRecord Force(string centreId, string reference, string identity, DateTimeOffset firstDose, bool claim,
+        Func<BookingRecord, BookingRecord>? tamper = null)
     {
-        var fact = Accepted(Open(centreId, _ => { }).DecideBook(new PairRequest(reference, "pfizer", firstDose, null, identity, "bd-" + reference), Now));
+        var fact = Accepted(Open(centreId, _doses[centreId], _ => { }).DecideBook(new PairRequest(reference, "pfizer", firstDose, null, identity, "bd-" + reference), Now));
+        fact = new PairBooked(tamper?.Invoke(fact.Booking) ?? fact.Booking);
         Write(centreId, fact);
         _refs.Add(new BookingReferenceRow(reference, centreId, identity, Now));
         if (claim)
@@ -70,6 +78,10 @@ internal sealed class LedgerData
 
     public void DropReference(string reference) => _refs.RemoveAll(r => r.Reference == reference);
 
+    /// <summary>A ledger row with any kind and payload (a JSON value), next in <paramref name="centreId"/>'s seq.</summary>
+    public void WriteRaw(string centreId, string kind, string payload) =>
+        _ledger.Add(new LedgerRow(centreId, _ledger.Count(r => r.CentreId == centreId) + 1, kind, payload, Now));
+
     public async Task InsertAsync(string connectionString)
     {
         await using var connection = new NpgsqlConnection(connectionString);
@@ -81,8 +93,7 @@ internal sealed class LedgerData
             "INSERT INTO citizen_bookings (identity_key, reference, centre_id) VALUES (@IdentityKey, @Reference, @CentreId)", _claims);
     }
 
-    private void Write(string centreId, CentreEvent fact) =>
-        _ledger.Add(new LedgerRow(centreId, _ledger.Count(r => r.CentreId == centreId) + 1, fact.Kind, LedgerJson.Serialize(fact), Now));
+    private void Write(string centreId, CentreEvent fact) => WriteRaw(centreId, fact.Kind, LedgerJson.Serialize(fact));
 
     private static TFact Accepted<TFact>(Decision<TFact> decision) where TFact : class =>
         decision.Fact ?? throw new InvalidOperationException($"The centre refused: {decision.Refusal}");
