@@ -174,7 +174,10 @@ public static class Audit
                     using var doc = JsonDocument.Parse(reader.GetString(3));
                     Apply(centre, kind, reader.GetInt64(1), doc.RootElement, t, ledgerRefs);
                 }
-                catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+                // A row the replay cannot take (bad JSON, missing or null members, an unknown time
+                // zone, a fact about a booking that does not exist) is a violation, not a crash.
+                catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException
+                    or ArgumentException or TimeZoneNotFoundException or InvalidTimeZoneException)
                 {
                     t.Unreadable++;
                     t.Example($"{id} seq {reader.GetInt64(1)} ({kind}) could not be replayed: {e.Message}");

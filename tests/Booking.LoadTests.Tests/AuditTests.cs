@@ -258,6 +258,8 @@ public sealed class AuditTests : IAsyncLifetime
     [InlineData("pair-booked", """{"booking": {"reference": "REF-X"}}""", null)]
     [InlineData("pair-booked", """[]""", null)]
     [InlineData("booking-cancelled", """{"reference": "REF-NONE", "at": "2030-03-04T07:00:00+00:00"}""", null)]
+    [InlineData("centre-configured", """{"settings": {"lines": 2, "timeZone": "Mars/Olympus_Mons"}, "stockOrigin": "2030-03-01"}""", null)]
+    [InlineData("centre-configured", """{"settings": {"lines": 2, "timeZone": null}, "stockOrigin": "2030-03-01"}""", null)]
     public async Task A_ledger_row_that_cannot_be_replayed_fails_ledger_readable(string kind, string payload, string? message)
     {
         var data = Clean();
