@@ -67,28 +67,6 @@ public class SlotListingCacheTests
     }
 
     [Fact]
-    public void With_a_maximum_age_a_listing_outlives_changes_until_it_is_that_old()
-    {
-        var centre = Stocked();
-        var cache = new SlotListingCache();
-        var maxAge = TimeSpan.FromSeconds(1);
-        var first = cache.Get(centre, "pfizer", Today, Today.AddDays(2), Now, maxAge);
-
-        T.Book(centre, T.Request("R1", "pfizer", T.At("2027-03-01T09:00+01:00")), Now);
-
-        Assert.Same(first, cache.Get(centre, "pfizer", Today, Today.AddDays(2), Now.AddMilliseconds(999), maxAge));
-        var aged = cache.Get(centre, "pfizer", Today, Today.AddDays(2), Now.AddSeconds(1), maxAge);
-        Assert.NotSame(first, aged);
-        Assert.Equal(Serialized(centre, "pfizer", Today, Today.AddDays(2), Now.AddSeconds(1)), Text(aged.Json));
-
-        // Without a maximum age the next change shows at once.
-        T.Book(centre, T.Request("R2", "pfizer", T.At("2027-03-01T10:00+01:00")), Now);
-        var current = cache.Get(centre, "pfizer", Today, Today.AddDays(2), Now.AddSeconds(1));
-        Assert.NotSame(aged, current);
-        Assert.Equal(Serialized(centre, "pfizer", Today, Today.AddDays(2), Now.AddSeconds(1)), Text(current.Json));
-    }
-
-    [Fact]
     public void A_listing_expires_when_its_first_slot_starts_and_when_the_day_turns()
     {
         var centre = Stocked();

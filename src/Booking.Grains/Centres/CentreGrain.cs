@@ -222,7 +222,7 @@ public sealed partial class CentreGrain(
         Task.FromResult(Committed(reference, birthDateCheck)?.ToInfo(Id));
 
     public Task<SlotListing?> FirstDoseSlots(string vaccine, DateOnly from, DateOnly to) =>
-        Task.FromResult(_centre.Exists ? _listings.Get(_centre, vaccine, from, to, time.GetUtcNow(), options.Value.ListingMaxAge) : null);
+        Task.FromResult(_centre.Exists ? _listings.Get(_centre, vaccine, from, to, time.GetUtcNow()) : null);
 
     public Task<IReadOnlyList<SlotInfo>?> SecondDoseSlots(string vaccine, DateTimeOffset firstDose)
     {

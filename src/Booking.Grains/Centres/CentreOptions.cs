@@ -9,14 +9,6 @@ public sealed class CentreOptions
     /// changes in between are published together.</summary>
     public TimeSpan AvailabilityPublishDelay { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>
-    /// How long a first-dose listing may be served after the centre changed. Zero (the default):
-    /// listings are always current. At a busy centre every booking changes it, so almost every
-    /// listing is written afresh; a second or so lets one written listing serve the crowd, and
-    /// a booking still re-checks seat and stock, answering slot-full when the seat has gone.
-    /// </summary>
-    public TimeSpan ListingMaxAge { get; set; } = TimeSpan.Zero;
-
     /// <summary>How often a centre with open offers looks for expired ones.</summary>
     public TimeSpan OfferExpiryCheck { get; set; } = TimeSpan.FromSeconds(15);
 }

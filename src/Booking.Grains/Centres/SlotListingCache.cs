@@ -7,9 +7,8 @@ namespace Booking.Grains.Centres;
 
 /// <summary>
 /// A centre's latest first-dose listings, already written as JSON. Portals ask for the same week
-/// of the same centre over and over; a listing stands until the centre applies a new fact (or,
-/// when a maximum age is set, until it is that old), its first slot starts (it would drop out) or
-/// the local day turns (the horizon moves).
+/// of the same centre over and over; a listing stands until the centre applies a new fact, its
+/// first slot starts (it would drop out) or the local day turns (the horizon moves).
 /// </summary>
 public sealed class SlotListingCache
 {
@@ -24,14 +23,11 @@ public sealed class SlotListingCache
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_buffer;
 
-    /// <param name="maxAge">How long a listing may still be served after the centre changed
-    /// (<see cref="CentreOptions.ListingMaxAge"/>); zero serves only current listings.</param>
-    public SlotListing Get(Centre centre, string vaccine, DateOnly from, DateOnly to, DateTimeOffset now, TimeSpan maxAge = default)
+    public SlotListing Get(Centre centre, string vaccine, DateOnly from, DateOnly to, DateTimeOffset now)
     {
         var today = centre.Calendar.LocalDate(now);
         var key = (vaccine, from, to);
-        if (_entries.TryGetValue(key, out var entry) && entry.Today == today && now < entry.ValidUntil
-            && (entry.Version == centre.Version || now - entry.WrittenAt < maxAge))
+        if (_entries.TryGetValue(key, out var entry) && entry.Version == centre.Version && entry.Today == today && now < entry.ValidUntil)
         {
             return entry.Listing;
         }
@@ -41,7 +37,7 @@ public sealed class SlotListingCache
         {
             _entries.Clear();
         }
-        _entries[key] = new Entry(centre.Version, now, today, slots.Count > 0 ? slots[0].Start : DateTimeOffset.MaxValue, listing);
+        _entries[key] = new Entry(centre.Version, today, slots.Count > 0 ? slots[0].Start : DateTimeOffset.MaxValue, listing);
         return listing;
     }
 
@@ -81,5 +77,5 @@ public sealed class SlotListingCache
     private static readonly JsonEncodedText EarliestName = JsonEncodedText.Encode("earliest");
     private static readonly JsonEncodedText LatestName = JsonEncodedText.Encode("latest");
 
-    private sealed record Entry(long Version, DateTimeOffset WrittenAt, DateOnly Today, DateTimeOffset ValidUntil, SlotListing Listing);
+    private sealed record Entry(long Version, DateOnly Today, DateTimeOffset ValidUntil, SlotListing Listing);
 }
