@@ -18,9 +18,17 @@ public sealed partial class Centre
         }
         for (var date = first; date <= last; date = date.AddDays(1))
         {
-            if (!IsBookableDay(vaccine, stock, date, out var earliest, out var latest))
+            if (!IsBookableDay(vaccine, stock, date, out var secondDays))
             {
                 continue;
+            }
+            // One window for the whole day: from the first free slot of the earliest second-dose
+            // day to the last free slot of the latest.
+            DateTimeOffset? earliest = null, latest = null;
+            if (secondDays is { } window)
+            {
+                earliest = Calendar.StartOf(FirstFreeSlot(window.First)!.Value);
+                latest = Calendar.StartOf(LastFreeSlot(window.Last)!.Value);
             }
             var day = Calendar.Day(date);
             for (var i = 0; i < day.Count; i++)
@@ -43,15 +51,14 @@ public sealed partial class Centre
     public IReadOnlyList<DaySummary> DailyAvailability(string vaccineId, DateTimeOffset now)
     {
         var result = new List<DaySummary>();
-        if (Settings is null
-            || !TryBookingDays(vaccineId, DateOnly.MinValue, DateOnly.MaxValue, now, out var vaccine, out var stock, out var first, out var last))
+        if (!TryBookingDays(vaccineId, DateOnly.MinValue, DateOnly.MaxValue, now, out var vaccine, out var stock, out var first, out var last))
         {
             return result;
         }
         var length = TimeSpan.FromMinutes(Settings.SlotMinutes);
         for (var date = first; date <= last; date = date.AddDays(1))
         {
-            if (!IsBookableDay(vaccine, stock, date, out _, out _))
+            if (!IsBookableDay(vaccine, stock, date, out _))
             {
                 continue;
             }
@@ -78,6 +85,7 @@ public sealed partial class Centre
 
     /// <summary>The vaccine, its stock and the local dates from <paramref name="from"/> to
     /// <paramref name="to"/> that lie between today and the booking horizon; false if none can be booked.</summary>
+    [MemberNotNullWhen(true, nameof(Settings))]
     private bool TryBookingDays(string vaccineId, DateOnly from, DateOnly to, DateTimeOffset now,
         [NotNullWhen(true)] out Vaccine? vaccine, [NotNullWhen(true)] out DoseTimeline? stock, out DateOnly first, out DateOnly last)
     {
@@ -97,10 +105,10 @@ public sealed partial class Centre
     }
 
     /// <summary>Whether a first dose on <paramref name="date"/> has a dose and, for two-dose vaccines,
-    /// a second dose that fits; then the earliest and latest second-dose starts it can go with.</summary>
-    private bool IsBookableDay(Vaccine vaccine, DoseTimeline stock, DateOnly date, out DateTimeOffset? earliest, out DateTimeOffset? latest)
+    /// a second dose that fits; then the earliest and latest days that second dose can be on.</summary>
+    private bool IsBookableDay(Vaccine vaccine, DoseTimeline stock, DateOnly date, out (DateOnly First, DateOnly Last)? secondDays)
     {
-        earliest = latest = null;
+        secondDays = null;
         if (!stock.Covers(date) || !stock.CanTake(date))
         {
             return false;
@@ -115,8 +123,7 @@ public sealed partial class Centre
         {
             return false;
         }
-        earliest = Calendar.StartOf(FirstFreeSlot(firstDay)!.Value);
-        latest = Calendar.StartOf(LastFreeSlot(lastDay)!.Value);
+        secondDays = (firstDay, lastDay);
         return true;
     }
 
