@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -16,36 +17,37 @@ public sealed partial class LedgerWriter(NpgsqlDataSource dataSource, ILogger<Le
 {
     private const int MaxBatch = 4096;
 
-    // One statement: data-modifying CTEs run in the same transaction as the outer INSERT.
-    private const string Sql = """
-        WITH ledger_rows AS (
-            INSERT INTO ledger (centre_id, seq, kind, payload, recorded_at)
-            SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::jsonb[], $5::timestamptz[])
-        ), reference_rows AS (
-            INSERT INTO booking_refs (reference, centre_id, identity_key, created_at)
-            SELECT * FROM unnest($6::text[], $7::text[], $8::text[], $9::timestamptz[])
-        ), claims AS (
-            INSERT INTO citizen_bookings (identity_key, reference, centre_id)
-            SELECT * FROM unnest($10::text[], $11::text[], $12::text[])
-        ), releases AS (
-            DELETE FROM citizen_bookings c
-            USING unnest($13::text[], $14::text[]) AS r(identity_key, reference)
-            WHERE c.identity_key = r.identity_key AND c.reference = r.reference
-        ), directory AS (
-            INSERT INTO centres (id, name, address, postcode, city, latitude, longitude, time_zone, vaccines, updated_at)
-            SELECT id, name, address, postcode, city, latitude, longitude, time_zone, string_to_array(vaccines, ','), updated_at
-            FROM unnest($15::text[], $16::text[], $34::text[], $17::text[], $18::text[], $19::float8[], $20::float8[], $21::text[], $22::text[], $23::timestamptz[])
-                AS d(id, name, address, postcode, city, latitude, longitude, time_zone, vaccines, updated_at)
-            ON CONFLICT (id) DO UPDATE SET name = excluded.name, address = excluded.address, postcode = excluded.postcode, city = excluded.city,
-                latitude = excluded.latitude, longitude = excluded.longitude, time_zone = excluded.time_zone,
-                vaccines = excluded.vaccines, updated_at = excluded.updated_at
-        ), availability_rows AS (
-            INSERT INTO availability (centre_id, vaccine, days, updated_at)
-            SELECT * FROM unnest($30::text[], $31::text[], $32::jsonb[], $33::timestamptz[])
-            ON CONFLICT (centre_id, vaccine) DO UPDATE SET days = excluded.days, updated_at = excluded.updated_at
-        )
+    // The parts of the batch statement, each written only when the batch has rows for it: a
+    // booking batch needs four of the seven, and PostgreSQL parses and plans every part it is sent
+    // (at a few bookings per batch, parsing and planning the whole statement was most of its work).
+    private const string LedgerPart =
+        "INSERT INTO ledger (centre_id, seq, kind, payload, recorded_at) SELECT * FROM unnest({0}::text[], {1}::bigint[], {2}::text[], {3}::jsonb[], {4}::timestamptz[])";
+    private const string ReferencesPart =
+        "INSERT INTO booking_refs (reference, centre_id, identity_key, created_at) SELECT * FROM unnest({0}::text[], {1}::text[], {2}::text[], {3}::timestamptz[])";
+    private const string ClaimsPart =
+        "INSERT INTO citizen_bookings (identity_key, reference, centre_id) SELECT * FROM unnest({0}::text[], {1}::text[], {2}::text[])";
+    private const string ReleasesPart = """
+        DELETE FROM citizen_bookings c
+        USING unnest({0}::text[], {1}::text[]) AS r(identity_key, reference)
+        WHERE c.identity_key = r.identity_key AND c.reference = r.reference
+        """;
+    private const string DirectoryPart = """
+        INSERT INTO centres (id, name, address, postcode, city, latitude, longitude, time_zone, vaccines, updated_at)
+        SELECT id, name, address, postcode, city, latitude, longitude, time_zone, string_to_array(vaccines, ','), updated_at
+        FROM unnest({0}::text[], {1}::text[], {2}::text[], {3}::text[], {4}::text[], {5}::float8[], {6}::float8[], {7}::text[], {8}::text[], {9}::timestamptz[])
+            AS d(id, name, address, postcode, city, latitude, longitude, time_zone, vaccines, updated_at)
+        ON CONFLICT (id) DO UPDATE SET name = excluded.name, address = excluded.address, postcode = excluded.postcode, city = excluded.city,
+            latitude = excluded.latitude, longitude = excluded.longitude, time_zone = excluded.time_zone,
+            vaccines = excluded.vaccines, updated_at = excluded.updated_at
+        """;
+    private const string AvailabilityPart = """
+        INSERT INTO availability (centre_id, vaccine, days, updated_at)
+        SELECT * FROM unnest({0}::text[], {1}::text[], {2}::jsonb[], {3}::timestamptz[])
+        ON CONFLICT (centre_id, vaccine) DO UPDATE SET days = excluded.days, updated_at = excluded.updated_at
+        """;
+    private const string IdempotencyPart = """
         INSERT INTO idempotency (scope, key, request_hash, status_code, response, created_at)
-        SELECT * FROM unnest($24::text[], $25::text[], $26::text[], $27::int[], $28::text[], $29::timestamptz[])
+        SELECT * FROM unnest({0}::text[], {1}::text[], {2}::text[], {3}::int[], {4}::text[], {5}::timestamptz[])
         ON CONFLICT (scope, key) DO NOTHING
         """;
 
@@ -130,42 +132,74 @@ public sealed partial class LedgerWriter(NpgsqlDataSource dataSource, ILogger<Le
         var idempotency = appends.Where(a => a.Idempotency is not null).Select(a => a.Idempotency!)
             .GroupBy(i => (i.Scope, i.Key)).Select(g => g.First()).ToList();
 
-        await using var command = dataSource.CreateCommand(Sql);
-        var p = command.Parameters;
-        p.Add(Text(ledger.Select(r => r.CentreId)));
-        p.Add(new NpgsqlParameter<long[]> { TypedValue = ledger.Select(r => r.Seq).ToArray() });
-        p.Add(Text(ledger.Select(r => r.Kind)));
-        p.Add(new NpgsqlParameter<string[]> { TypedValue = ledger.Select(r => r.Payload).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
-        p.Add(Times(ledger.Select(r => r.RecordedAt)));
-        p.Add(Text(references.Select(r => r.Reference)));
-        p.Add(Text(references.Select(r => r.CentreId)));
-        p.Add(Text(references.Select(r => r.IdentityKey)));
-        p.Add(Times(references.Select(r => r.CreatedAt)));
-        p.Add(Text(claims.Select(r => r.IdentityKey)));
-        p.Add(Text(claims.Select(r => r.Reference)));
-        p.Add(Text(claims.Select(r => r.CentreId)));
-        p.Add(Text(releases.Select(r => r.IdentityKey)));
-        p.Add(Text(releases.Select(r => r.Reference)));
-        p.Add(Text(directory.Select(d => d.Id)));
-        p.Add(Text(directory.Select(d => d.Name)));
-        p.Add(Text(directory.Select(d => d.Postcode)));
-        p.Add(Text(directory.Select(d => d.City)));
-        p.Add(new NpgsqlParameter<double[]> { TypedValue = directory.Select(d => d.Latitude).ToArray() });
-        p.Add(new NpgsqlParameter<double[]> { TypedValue = directory.Select(d => d.Longitude).ToArray() });
-        p.Add(Text(directory.Select(d => d.TimeZone)));
-        p.Add(Text(directory.Select(d => string.Join(',', d.Vaccines))));
-        p.Add(Times(directory.Select(d => d.UpdatedAt)));
-        p.Add(Text(idempotency.Select(i => i.Scope)));
-        p.Add(Text(idempotency.Select(i => i.Key)));
-        p.Add(Text(idempotency.Select(i => i.RequestHash)));
-        p.Add(new NpgsqlParameter<int[]> { TypedValue = idempotency.Select(i => i.StatusCode).ToArray() });
-        p.Add(Text(idempotency.Select(i => i.Response)));
-        p.Add(Times(idempotency.Select(i => i.CreatedAt)));
-        p.Add(Text(availability.Select(r => r.CentreId)));
-        p.Add(Text(availability.Select(r => r.Vaccine)));
-        p.Add(new NpgsqlParameter<string[]> { TypedValue = availability.Select(r => r.Days).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
-        p.Add(Times(availability.Select(r => r.UpdatedAt)));
-        p.Add(Text(directory.Select(d => d.Address)));
+        var statement = new BatchStatement();
+        if (ledger.Count > 0)
+        {
+            statement.Add(LedgerPart,
+                Text(ledger.Select(r => r.CentreId)),
+                new NpgsqlParameter<long[]> { TypedValue = ledger.Select(r => r.Seq).ToArray() },
+                Text(ledger.Select(r => r.Kind)),
+                new NpgsqlParameter<string[]> { TypedValue = ledger.Select(r => r.Payload).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb },
+                Times(ledger.Select(r => r.RecordedAt)));
+        }
+        if (references.Count > 0)
+        {
+            statement.Add(ReferencesPart,
+                Text(references.Select(r => r.Reference)),
+                Text(references.Select(r => r.CentreId)),
+                Text(references.Select(r => r.IdentityKey)),
+                Times(references.Select(r => r.CreatedAt)));
+        }
+        if (claims.Count > 0)
+        {
+            statement.Add(ClaimsPart,
+                Text(claims.Select(r => r.IdentityKey)),
+                Text(claims.Select(r => r.Reference)),
+                Text(claims.Select(r => r.CentreId)));
+        }
+        if (releases.Count > 0)
+        {
+            statement.Add(ReleasesPart,
+                Text(releases.Select(r => r.IdentityKey)),
+                Text(releases.Select(r => r.Reference)));
+        }
+        if (directory.Count > 0)
+        {
+            statement.Add(DirectoryPart,
+                Text(directory.Select(d => d.Id)),
+                Text(directory.Select(d => d.Name)),
+                Text(directory.Select(d => d.Address)),
+                Text(directory.Select(d => d.Postcode)),
+                Text(directory.Select(d => d.City)),
+                new NpgsqlParameter<double[]> { TypedValue = directory.Select(d => d.Latitude).ToArray() },
+                new NpgsqlParameter<double[]> { TypedValue = directory.Select(d => d.Longitude).ToArray() },
+                Text(directory.Select(d => d.TimeZone)),
+                Text(directory.Select(d => string.Join(',', d.Vaccines))),
+                Times(directory.Select(d => d.UpdatedAt)));
+        }
+        if (availability.Count > 0)
+        {
+            statement.Add(AvailabilityPart,
+                Text(availability.Select(r => r.CentreId)),
+                Text(availability.Select(r => r.Vaccine)),
+                new NpgsqlParameter<string[]> { TypedValue = availability.Select(r => r.Days).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb },
+                Times(availability.Select(r => r.UpdatedAt)));
+        }
+        if (idempotency.Count > 0)
+        {
+            statement.Add(IdempotencyPart,
+                Text(idempotency.Select(i => i.Scope)),
+                Text(idempotency.Select(i => i.Key)),
+                Text(idempotency.Select(i => i.RequestHash)),
+                new NpgsqlParameter<int[]> { TypedValue = idempotency.Select(i => i.StatusCode).ToArray() },
+                Text(idempotency.Select(i => i.Response)),
+                Times(idempotency.Select(i => i.CreatedAt)));
+        }
+        if (statement.IsEmpty)
+        {
+            return;
+        }
+        await using var command = statement.ToCommand(dataSource);
         await command.ExecuteNonQueryAsync();
     }
 
@@ -176,6 +210,34 @@ public sealed partial class LedgerWriter(NpgsqlDataSource dataSource, ILogger<Le
 
     [LoggerMessage(Level = LogLevel.Error, Message = "A ledger batch of {Count} decisions did not commit")]
     private partial void LogBatchFailed(int count, Exception exception);
+
+    /// <summary>One statement, so that the whole batch commits or nothing does: every part but the
+    /// last is a data-modifying CTE, which PostgreSQL runs in the same transaction as the last.</summary>
+    private sealed class BatchStatement
+    {
+        private readonly List<string> _parts = [];
+        private readonly List<NpgsqlParameter> _parameters = [];
+
+        public bool IsEmpty => _parts.Count == 0;
+
+        /// <summary>Adds a part whose placeholders {0}, {1}, … stand for <paramref name="parameters"/> in order.</summary>
+        public void Add(string part, params NpgsqlParameter[] parameters)
+        {
+            var positions = parameters.Select((_, i) => (object)("$" + (_parameters.Count + i + 1))).ToArray();
+            _parts.Add(string.Format(CultureInfo.InvariantCulture, part, positions));
+            _parameters.AddRange(parameters);
+        }
+
+        public NpgsqlCommand ToCommand(NpgsqlDataSource dataSource)
+        {
+            var sql = _parts.Count == 1
+                ? _parts[0]
+                : "WITH " + string.Join(",\n", _parts.SkipLast(1).Select((part, i) => $"part{i} AS (\n{part}\n)")) + "\n" + _parts[^1];
+            var command = dataSource.CreateCommand(sql);
+            command.Parameters.AddRange(_parameters.ToArray());
+            return command;
+        }
+    }
 
     private sealed class Pending(LedgerAppend append)
     {
