@@ -133,68 +133,47 @@ public sealed partial class LedgerWriter(NpgsqlDataSource dataSource, ILogger<Le
             .GroupBy(i => (i.Scope, i.Key)).Select(g => g.First()).ToList();
 
         var statement = new BatchStatement();
-        if (ledger.Count > 0)
-        {
-            statement.Add(LedgerPart,
-                Text(ledger.Select(r => r.CentreId)),
-                new NpgsqlParameter<long[]> { TypedValue = ledger.Select(r => r.Seq).ToArray() },
-                Text(ledger.Select(r => r.Kind)),
-                new NpgsqlParameter<string[]> { TypedValue = ledger.Select(r => r.Payload).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb },
-                Times(ledger.Select(r => r.RecordedAt)));
-        }
-        if (references.Count > 0)
-        {
-            statement.Add(ReferencesPart,
-                Text(references.Select(r => r.Reference)),
-                Text(references.Select(r => r.CentreId)),
-                Text(references.Select(r => r.IdentityKey)),
-                Times(references.Select(r => r.CreatedAt)));
-        }
-        if (claims.Count > 0)
-        {
-            statement.Add(ClaimsPart,
-                Text(claims.Select(r => r.IdentityKey)),
-                Text(claims.Select(r => r.Reference)),
-                Text(claims.Select(r => r.CentreId)));
-        }
-        if (releases.Count > 0)
-        {
-            statement.Add(ReleasesPart,
-                Text(releases.Select(r => r.IdentityKey)),
-                Text(releases.Select(r => r.Reference)));
-        }
-        if (directory.Count > 0)
-        {
-            statement.Add(DirectoryPart,
-                Text(directory.Select(d => d.Id)),
-                Text(directory.Select(d => d.Name)),
-                Text(directory.Select(d => d.Address)),
-                Text(directory.Select(d => d.Postcode)),
-                Text(directory.Select(d => d.City)),
-                new NpgsqlParameter<double[]> { TypedValue = directory.Select(d => d.Latitude).ToArray() },
-                new NpgsqlParameter<double[]> { TypedValue = directory.Select(d => d.Longitude).ToArray() },
-                Text(directory.Select(d => d.TimeZone)),
-                Text(directory.Select(d => string.Join(',', d.Vaccines))),
-                Times(directory.Select(d => d.UpdatedAt)));
-        }
-        if (availability.Count > 0)
-        {
-            statement.Add(AvailabilityPart,
-                Text(availability.Select(r => r.CentreId)),
-                Text(availability.Select(r => r.Vaccine)),
-                new NpgsqlParameter<string[]> { TypedValue = availability.Select(r => r.Days).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb },
-                Times(availability.Select(r => r.UpdatedAt)));
-        }
-        if (idempotency.Count > 0)
-        {
-            statement.Add(IdempotencyPart,
-                Text(idempotency.Select(i => i.Scope)),
-                Text(idempotency.Select(i => i.Key)),
-                Text(idempotency.Select(i => i.RequestHash)),
-                new NpgsqlParameter<int[]> { TypedValue = idempotency.Select(i => i.StatusCode).ToArray() },
-                Text(idempotency.Select(i => i.Response)),
-                Times(idempotency.Select(i => i.CreatedAt)));
-        }
+        statement.Add(LedgerPart, ledger.Count,
+            Text(ledger.Select(r => r.CentreId)),
+            new NpgsqlParameter<long[]> { TypedValue = ledger.Select(r => r.Seq).ToArray() },
+            Text(ledger.Select(r => r.Kind)),
+            Jsonb(ledger.Select(r => r.Payload)),
+            Times(ledger.Select(r => r.RecordedAt)));
+        statement.Add(ReferencesPart, references.Count,
+            Text(references.Select(r => r.Reference)),
+            Text(references.Select(r => r.CentreId)),
+            Text(references.Select(r => r.IdentityKey)),
+            Times(references.Select(r => r.CreatedAt)));
+        statement.Add(ClaimsPart, claims.Count,
+            Text(claims.Select(r => r.IdentityKey)),
+            Text(claims.Select(r => r.Reference)),
+            Text(claims.Select(r => r.CentreId)));
+        statement.Add(ReleasesPart, releases.Count,
+            Text(releases.Select(r => r.IdentityKey)),
+            Text(releases.Select(r => r.Reference)));
+        statement.Add(DirectoryPart, directory.Count,
+            Text(directory.Select(d => d.Id)),
+            Text(directory.Select(d => d.Name)),
+            Text(directory.Select(d => d.Address)),
+            Text(directory.Select(d => d.Postcode)),
+            Text(directory.Select(d => d.City)),
+            new NpgsqlParameter<double[]> { TypedValue = directory.Select(d => d.Latitude).ToArray() },
+            new NpgsqlParameter<double[]> { TypedValue = directory.Select(d => d.Longitude).ToArray() },
+            Text(directory.Select(d => d.TimeZone)),
+            Text(directory.Select(d => string.Join(',', d.Vaccines))),
+            Times(directory.Select(d => d.UpdatedAt)));
+        statement.Add(AvailabilityPart, availability.Count,
+            Text(availability.Select(r => r.CentreId)),
+            Text(availability.Select(r => r.Vaccine)),
+            Jsonb(availability.Select(r => r.Days)),
+            Times(availability.Select(r => r.UpdatedAt)));
+        statement.Add(IdempotencyPart, idempotency.Count,
+            Text(idempotency.Select(i => i.Scope)),
+            Text(idempotency.Select(i => i.Key)),
+            Text(idempotency.Select(i => i.RequestHash)),
+            new NpgsqlParameter<int[]> { TypedValue = idempotency.Select(i => i.StatusCode).ToArray() },
+            Text(idempotency.Select(i => i.Response)),
+            Times(idempotency.Select(i => i.CreatedAt)));
         if (statement.IsEmpty)
         {
             return;
@@ -204,6 +183,9 @@ public sealed partial class LedgerWriter(NpgsqlDataSource dataSource, ILogger<Le
     }
 
     private static NpgsqlParameter<string[]> Text(IEnumerable<string> values) => new() { TypedValue = values.ToArray() };
+
+    private static NpgsqlParameter<string[]> Jsonb(IEnumerable<string> values) =>
+        new() { TypedValue = values.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb };
 
     private static NpgsqlParameter<DateTime[]> Times(IEnumerable<DateTimeOffset> values) =>
         new() { TypedValue = values.Select(v => v.UtcDateTime).ToArray() };
@@ -220,9 +202,14 @@ public sealed partial class LedgerWriter(NpgsqlDataSource dataSource, ILogger<Le
 
         public bool IsEmpty => _parts.Count == 0;
 
-        /// <summary>Adds a part whose placeholders {0}, {1}, … stand for <paramref name="parameters"/> in order.</summary>
-        public void Add(string part, params NpgsqlParameter[] parameters)
+        /// <summary>Adds a part whose placeholders {0}, {1}, … stand for <paramref name="parameters"/> in
+        /// order, unless it has no rows to write.</summary>
+        public void Add(string part, int rows, params NpgsqlParameter[] parameters)
         {
+            if (rows == 0)
+            {
+                return;
+            }
             var positions = parameters.Select((_, i) => (object)("$" + (_parameters.Count + i + 1))).ToArray();
             _parts.Add(string.Format(CultureInfo.InvariantCulture, part, positions));
             _parameters.AddRange(parameters);
