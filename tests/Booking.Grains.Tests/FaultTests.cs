@@ -117,6 +117,52 @@ public sealed class FaultTests(OneSilo fixture) : IClassFixture<OneSilo>
         Assert.Equal(new[] { (1L, "test"), (2L, "rebuilt-2") }, rows);
     }
 
+    [Fact]
+    public async Task A_batch_commits_every_part_it_carries_or_none_of_them()
+    {
+        var centreId = "parts-" + Guid.NewGuid().ToString("N")[..12];
+        var now = DateTimeOffset.UtcNow;
+        await using (var db = fixture.OpenDatabase())
+        {
+            await db.ExecuteAsync(
+                "INSERT INTO citizen_bookings (identity_key, reference, centre_id) VALUES (@a, 'OLD-A', @centreId), (@b, 'OLD-B', @centreId)",
+                new { a = "a-" + centreId, b = "b-" + centreId, centreId });
+        }
+        await using var dataSource = NpgsqlDataSource.Create(fixture.ConnectionString);
+        var writer = new LedgerWriter(dataSource, NullLogger<LedgerWriter>.Instance);
+        await writer.StartAsync(CancellationToken.None);
+        LedgerAppend Everything(long seq, string person, string releasedPerson) => new(Guid.NewGuid())
+        {
+            Ledger = new LedgerRow(centreId, seq, "test", "{}", now),
+            Reference = new BookingReferenceRow("REF-" + person, centreId, person, now),
+            CitizenClaim = new CitizenBookingRow(person, "REF-" + person, centreId),
+            CitizenReleases = [new CitizenBookingRow(releasedPerson, "OLD-" + releasedPerson[..1].ToUpperInvariant(), centreId)],
+            Idempotency = new IdempotencyRow("test", "key-" + person, "hash", 201, "{}", now),
+            Directory = new CentreDirectoryRow(centreId, "Parts " + seq, "1 rue", "75001", "Paris", 48.8, 2.3, "Europe/Paris", ["pfizer"], now),
+            Availability = [new AvailabilityRow(centreId, "pfizer", "[]", now)],
+        };
+        try
+        {
+            await writer.AppendAsync(Everything(1, "kept-" + centreId, "a-" + centreId));
+            // Seq 1 is taken: nothing of this second decision may stay, its release included.
+            await Assert.ThrowsAsync<LedgerCommitFailedException>(() => writer.AppendAsync(Everything(1, "lost-" + centreId, "b-" + centreId)));
+        }
+        finally
+        {
+            await writer.StopAsync(CancellationToken.None);
+        }
+
+        await using var check = fixture.OpenDatabase();
+        Assert.Equal(new[] { "REF-kept-" + centreId }, await check.QueryAsync<string>(
+            "SELECT reference FROM booking_refs WHERE centre_id = @centreId", new { centreId }));
+        Assert.Equal(new[] { ("b-" + centreId, "OLD-B"), ("kept-" + centreId, "REF-kept-" + centreId) }, await check.QueryAsync<(string, string)>(
+            "SELECT identity_key, reference FROM citizen_bookings WHERE centre_id = @centreId ORDER BY identity_key", new { centreId }));
+        Assert.Equal(new[] { "key-kept-" + centreId }, await check.QueryAsync<string>(
+            "SELECT key FROM idempotency WHERE key LIKE @pattern", new { pattern = "key-%" + centreId }));
+        Assert.Equal("Parts 1", await check.QuerySingleAsync<string>("SELECT name FROM centres WHERE id = @centreId", new { centreId }));
+        Assert.Equal(1, await check.ExecuteScalarAsync<long>("SELECT count(*) FROM availability WHERE centre_id = @centreId", new { centreId }));
+    }
+
     private static LedgerAppend Row(Guid writer, string centreId, long seq, string kind) =>
         new(writer) { Ledger = new LedgerRow(centreId, seq, kind, "{}", DateTimeOffset.UtcNow) };
 
