@@ -19,6 +19,7 @@ public static class BookingGrainsServices
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(sp => NpgsqlDataSource.Create(sp.GetRequiredService<IConfiguration>().BookingConnectionString()));
         services.AddSingleton<LedgerStore>();
+        services.AddSingleton<GrainReferences>();
         services.AddOptions<CentreOptions>().BindConfiguration("Booking:Centres");
         services.AddSingleton<LedgerWriter>();
         services.TryAddSingleton<ILedgerWriter>(sp => sp.GetRequiredService<LedgerWriter>());

@@ -21,6 +21,24 @@ public sealed class ClusteringTests(TwoSilos fixture) : IClassFixture<TwoSilos>
     }
 
     [Fact]
+    public async Task Kept_grain_references_reach_the_grains_fresh_ones_do()
+    {
+        var grains = fixture.Cluster.Client;
+        var references = new GrainReferences(grains);
+        var centreId = "kept-" + Guid.NewGuid().ToString("N")[..12];
+        await TestCentres.CreateAsync(grains, centreId);
+
+        var centre = references.Centre(centreId);
+        Assert.Same(centre, references.Centre(centreId));
+        Assert.Equal(centreId, (await centre.Describe())?.Id);
+        var identity = TestCentres.Citizen("kept-" + centreId).IdentityKey;
+        Assert.Same(references.Citizens(identity), references.Citizens(identity));
+        Assert.Equal(Shards.Of(identity), references.Citizens(identity).GetPrimaryKeyLong());
+        Assert.Equal(7, references.IdempotencyShard(7).GetPrimaryKeyLong());
+        Assert.Same(references.IdempotencyShard(7), references.IdempotencyShard(7));
+    }
+
+    [Fact]
     public async Task Bookings_outlive_the_silo_that_took_them()
     {
         var grains = fixture.Cluster.Client;

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Booking.Abstractions;
 using Booking.Api.Privacy;
 using Booking.Api.Security;
+using Booking.Grains;
 using Booking.Grains.Centres;
 using Booking.Grains.Domain;
 using Booking.Grains.Idempotency;
@@ -20,10 +21,10 @@ public sealed record CreateBookingRequest(string? CentreId, string? Vaccine, str
 public sealed record RescheduleRequest(string? FirstDose, string? SecondDose);
 
 /// <summary>What every booking handler needs, injected as one parameter.</summary>
-public sealed record BookingServices(IGrainFactory Grains, LedgerStore Store, IdentityKeys Identity, PersonalData PersonalData, VaccineCatalog Catalog)
+public sealed record BookingServices(GrainReferences Grains, LedgerStore Store, IdentityKeys Identity, PersonalData PersonalData, VaccineCatalog Catalog)
 {
     /// <summary>The shard grain that lets the identity's requests through one at a time.</summary>
-    public ICitizenShardGrain Citizens(string identityKey) => Grains.GetGrain<ICitizenShardGrain>(Shards.Of(identityKey));
+    public ICitizenShardGrain Citizens(string identityKey) => Grains.Citizens(identityKey);
 }
 
 public static class BookingsApi
@@ -92,7 +93,7 @@ public static class BookingsApi
             var hash = s.Identity.Fingerprint(JsonSerializer.SerializeToUtf8Bytes(body));
             var tag = new IdempotencyTag(scope, idempotencyKey, hash);
             var command = new BookPairCommand(vaccine, first, second, citizen, tag, givenOn);
-            var answer = await s.Grains.GetGrain<IIdempotencyShardGrain>(IdempotencyShardGrain.ShardOf(tag)).Book(centreId, command);
+            var answer = await s.Grains.IdempotencyShard(IdempotencyShardGrain.ShardOf(tag)).Book(centreId, command);
             if (answer.KeyReused)
             {
                 return Problems.IdempotencyKeyReused();
@@ -116,7 +117,7 @@ public static class BookingsApi
         {
             return Problems.BookingNotFound();
         }
-        var booking = await s.Grains.GetGrain<ICentreGrain>(found.CentreId).FindBooking(reference, found.BirthDateCheck);
+        var booking = await s.Grains.Centre(found.CentreId).FindBooking(reference, found.BirthDateCheck);
         return booking is null ? Problems.BookingNotFound() : TypedResults.Ok(booking);
     }
 

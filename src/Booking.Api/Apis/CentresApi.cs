@@ -1,5 +1,6 @@
 using Booking.Abstractions;
 using Booking.Api.Security;
+using Booking.Grains;
 using Booking.Grains.Domain;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -42,7 +43,7 @@ public static class CentresApi
 
     /// <summary>The centre writes the listing's JSON (<see cref="SlotResponse"/>[]) itself and keeps it until it changes.</summary>
     public static async Task<Results<FileContentHttpResult, ProblemHttpResult>> SlotsAsync(
-        string centreId, string? vaccine, string? from, string? to, IGrainFactory grains, VaccineCatalog catalog, TimeProvider time)
+        string centreId, string? vaccine, string? from, string? to, GrainReferences grains, VaccineCatalog catalog, TimeProvider time)
     {
         var input = new Input();
         var vaccineId = ReadVaccine(input, vaccine, catalog);
@@ -57,7 +58,7 @@ public static class CentresApi
         {
             return Problems.Validation(input.Errors);
         }
-        if (!ManageApi.IsCentreId(centreId) || await grains.GetGrain<ICentreGrain>(centreId).FirstDoseSlots(vaccineId, first, last) is not { } slots)
+        if (!ManageApi.IsCentreId(centreId) || await grains.Centre(centreId).FirstDoseSlots(vaccineId, first, last) is not { } slots)
         {
             return Problems.CentreNotFound(centreId);
         }
@@ -65,7 +66,7 @@ public static class CentresApi
     }
 
     public static async Task<Results<Ok<SecondDoseSlotResponse[]>, ProblemHttpResult>> SecondDoseSlotsAsync(
-        string centreId, string? vaccine, string? firstDose, IGrainFactory grains, VaccineCatalog catalog)
+        string centreId, string? vaccine, string? firstDose, GrainReferences grains, VaccineCatalog catalog)
     {
         var input = new Input();
         var vaccineId = ReadVaccine(input, vaccine, catalog);
@@ -74,7 +75,7 @@ public static class CentresApi
         {
             return Problems.Validation(input.Errors);
         }
-        if (!ManageApi.IsCentreId(centreId) || await grains.GetGrain<ICentreGrain>(centreId).SecondDoseSlots(vaccineId, start!.Value) is not { } slots)
+        if (!ManageApi.IsCentreId(centreId) || await grains.Centre(centreId).SecondDoseSlots(vaccineId, start!.Value) is not { } slots)
         {
             return Problems.CentreNotFound(centreId);
         }

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Booking.Abstractions;
 using Booking.Api.Security;
+using Booking.Grains;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Booking.Api.Apis;
@@ -55,7 +56,7 @@ public static partial class ManageApi
     }
 
     public static async Task<Results<Ok<CentreResponse>, Created<CentreResponse>, ProblemHttpResult>> PutCentreAsync(
-        string centreId, CentreRequest body, IGrainFactory grains)
+        string centreId, CentreRequest body, GrainReferences grains)
     {
         var input = new Input();
         if (!IsCentreId(centreId))
@@ -67,7 +68,7 @@ public static partial class ManageApi
         {
             return Problems.Validation(input.Errors);
         }
-        var result = await grains.GetGrain<ICentreGrain>(centreId).Configure(definition);
+        var result = await grains.Centre(centreId).Configure(definition);
         if (result.Value is not { } centre)
         {
             return Problems.From(result.Problem!);
@@ -79,7 +80,7 @@ public static partial class ManageApi
     }
 
     public static async Task<Results<Created<DeliveryInfo>, ProblemHttpResult>> AddDeliveryAsync(
-        string centreId, DeliveryRequest body, IGrainFactory grains)
+        string centreId, DeliveryRequest body, GrainReferences grains)
     {
         var input = new Input();
         var vaccine = input.Text("vaccine", body.Vaccine, 40);
@@ -98,13 +99,13 @@ public static partial class ManageApi
         {
             return Problems.CentreNotFound(centreId);
         }
-        var result = await grains.GetGrain<ICentreGrain>(centreId).AddDelivery(new DeliveryInfo("", vaccine, date, doses, status));
+        var result = await grains.Centre(centreId).AddDelivery(new DeliveryInfo("", vaccine, date, doses, status));
         return result.Value is { } delivery
             ? TypedResults.Created($"/api/v1/manage/centres/{centreId}/deliveries/{delivery.DeliveryId}", delivery)
             : Problems.From(result.Problem!);
     }
 
-    public static async Task<Results<Ok<DeliveryInfo[]>, ProblemHttpResult>> ListDeliveriesAsync(string centreId, IGrainFactory grains)
+    public static async Task<Results<Ok<DeliveryInfo[]>, ProblemHttpResult>> ListDeliveriesAsync(string centreId, GrainReferences grains)
     {
         if (await ExistingCentre(centreId, grains) is not { } centre)
         {
@@ -114,7 +115,7 @@ public static partial class ManageApi
     }
 
     public static async Task<Results<Ok<SupplyCutInfo>, ProblemHttpResult>> ChangeDeliveryAsync(
-        string centreId, string deliveryId, DeliveryChangeRequest body, IGrainFactory grains)
+        string centreId, string deliveryId, DeliveryChangeRequest body, GrainReferences grains)
     {
         var input = new Input();
         DateOnly? date = body.Date is null ? null : input.Date("date", body.Date);
@@ -136,7 +137,7 @@ public static partial class ManageApi
         return result.Value is { } plan ? TypedResults.Ok(plan) : Problems.From(result.Problem!);
     }
 
-    public static async Task<Results<Ok<DayAppointment[]>, ProblemHttpResult>> AppointmentsAsync(string centreId, string? date, IGrainFactory grains)
+    public static async Task<Results<Ok<DayAppointment[]>, ProblemHttpResult>> AppointmentsAsync(string centreId, string? date, GrainReferences grains)
     {
         var input = new Input();
         var day = input.Date("date", date);
@@ -152,7 +153,7 @@ public static partial class ManageApi
     }
 
     public static async Task<Results<Ok<StockDayInfo[]>, ProblemHttpResult>> StockAsync(
-        string centreId, string? vaccine, string? from, string? to, IGrainFactory grains, Booking.Grains.Domain.VaccineCatalog catalog, TimeProvider time)
+        string centreId, string? vaccine, string? from, string? to, GrainReferences grains, Booking.Grains.Domain.VaccineCatalog catalog, TimeProvider time)
     {
         var input = new Input();
         var vaccineId = CentresApi.ReadVaccine(input, vaccine, catalog);
@@ -175,13 +176,13 @@ public static partial class ManageApi
     }
 
     /// <summary>The centre's grain if the centre has been set up; null for an unknown or malformed id.</summary>
-    public static async Task<ICentreGrain?> ExistingCentre(string centreId, IGrainFactory grains)
+    public static async Task<ICentreGrain?> ExistingCentre(string centreId, GrainReferences grains)
     {
         if (!IsCentreId(centreId))
         {
             return null;
         }
-        var centre = grains.GetGrain<ICentreGrain>(centreId);
+        var centre = grains.Centre(centreId);
         return await centre.Describe() is null ? null : centre;
     }
 

@@ -11,7 +11,7 @@ namespace Booking.Grains.Citizens;
 /// each turn reads it afresh: nothing kept in memory can go stale, and a lost answer loses nothing.
 /// </summary>
 [Reentrant]
-public sealed class CitizenShardGrain(LedgerStore store) : Grain, ICitizenShardGrain
+public sealed class CitizenShardGrain(LedgerStore store, GrainReferences grains) : Grain, ICitizenShardGrain
 {
     private readonly KeyedTurns _turns = new();
 
@@ -38,7 +38,7 @@ public sealed class CitizenShardGrain(LedgerStore store) : Grain, ICitizenShardG
                 ? AlreadyBooked()
                 : await Centre(centreId).AcceptOffer(entryId, birthDateCheck));
 
-    private ICentreGrain Centre(string centreId) => GrainFactory.GetGrain<ICentreGrain>(centreId);
+    private ICentreGrain Centre(string centreId) => grains.Centre(centreId);
 
     private async Task<bool> HoldsAnotherBooking(string identityKey, string? except) =>
         await store.ActiveBookingAsync(identityKey) is { } active && active.Reference != except;

@@ -12,7 +12,7 @@ namespace Booking.Grains.Idempotency;
 /// one key are decided at the same time, and each reads the stored answer afresh.
 /// </summary>
 [Reentrant]
-public sealed class IdempotencyShardGrain(LedgerStore store) : Grain, IIdempotencyShardGrain
+public sealed class IdempotencyShardGrain(LedgerStore store, GrainReferences grains) : Grain, IIdempotencyShardGrain
 {
     private readonly KeyedTurns _turns = new();
 
@@ -30,8 +30,7 @@ public sealed class IdempotencyShardGrain(LedgerStore store) : Grain, IIdempoten
                     ? new IdempotentBooking(null, JsonSerializer.Deserialize<BookingInfo>(stored.Response, LedgerJson.Options), false)
                     : new IdempotentBooking(null, null, true);
             }
-            var citizens = GrainFactory.GetGrain<ICitizenShardGrain>(Shards.Of(command.Citizen.IdentityKey));
-            return new IdempotentBooking(await citizens.Book(centreId, command), null, false);
+            return new IdempotentBooking(await grains.Citizens(command.Citizen.IdentityKey).Book(centreId, command), null, false);
         });
     }
 
