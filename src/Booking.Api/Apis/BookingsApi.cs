@@ -21,11 +21,7 @@ public sealed record CreateBookingRequest(string? CentreId, string? Vaccine, str
 public sealed record RescheduleRequest(string? FirstDose, string? SecondDose);
 
 /// <summary>What every booking handler needs, injected as one parameter.</summary>
-public sealed record BookingServices(GrainReferences Grains, LedgerStore Store, IdentityKeys Identity, PersonalData PersonalData, VaccineCatalog Catalog)
-{
-    /// <summary>The shard grain that lets the identity's requests through one at a time.</summary>
-    public ICitizenShardGrain Citizens(string identityKey) => Grains.Citizens(identityKey);
-}
+public sealed record BookingServices(GrainReferences Grains, LedgerStore Store, IdentityKeys Identity, PersonalData PersonalData, VaccineCatalog Catalog);
 
 public static class BookingsApi
 {
@@ -84,7 +80,7 @@ public static class BookingsApi
         Result<BookingInfo> result;
         if (idempotencyKey is null)
         {
-            result = await s.Citizens(citizen.IdentityKey).Book(centreId, new BookPairCommand(vaccine, first, second, citizen, null, givenOn));
+            result = await s.Grains.Citizens(citizen.IdentityKey).Book(centreId, new BookPairCommand(vaccine, first, second, citizen, null, givenOn));
         }
         else
         {
@@ -128,7 +124,7 @@ public static class BookingsApi
         {
             return Problems.BookingNotFound();
         }
-        var result = await s.Citizens(found.IdentityKey).Cancel(found.IdentityKey, found.CentreId, reference, found.BirthDateCheck);
+        var result = await s.Grains.Citizens(found.IdentityKey).Cancel(found.IdentityKey, found.CentreId, reference, found.BirthDateCheck);
         return result.Succeeded ? TypedResults.NoContent() : Problems.From(result.Problem!);
     }
 
@@ -146,7 +142,7 @@ public static class BookingsApi
         {
             return Problems.BookingNotFound();
         }
-        var result = await s.Citizens(found.IdentityKey).Reschedule(found.IdentityKey, found.CentreId, reference, found.BirthDateCheck, first, second);
+        var result = await s.Grains.Citizens(found.IdentityKey).Reschedule(found.IdentityKey, found.CentreId, reference, found.BirthDateCheck, first, second);
         return result.Value is { } booking ? TypedResults.Ok(booking) : Problems.From(result.Problem!);
     }
 

@@ -60,7 +60,7 @@ public static class WaitlistApi
         {
             return Problems.From(new Problem(ProblemKind.WaitlistEntryNotFound, "No open offer for this waitlist entry."));
         }
-        var result = await s.Citizens(identity).AcceptOffer(identity, centreId, entryId, found.Check);
+        var result = await s.Grains.Citizens(identity).AcceptOffer(identity, centreId, entryId, found.Check);
         return result.Value is { } booking
             ? TypedResults.Created($"/api/v1/bookings/{booking.Reference}", booking)
             : Problems.From(result.Problem!);
