@@ -48,8 +48,9 @@ public interface ICentreGrain : IGrainWithStringKey
 /// <summary>
 /// One share of all citizen identities (keyed hashes, never names), picked by
 /// <see cref="Shards.Of"/>. It lets one request per identity through at a time, nationwide, and
-/// each reads the identity's durable claim before it goes on, so "one active booking per person"
-/// holds without a grain per person: launch day brings a million new identities, each seen once.
+/// each reads the identity's durable claim before it goes on (unless the shard has never seen the
+/// identity, which then has none), so "one active booking per person" holds without a grain per
+/// person: launch day brings a million new identities, each seen once.
 /// </summary>
 public interface ICitizenShardGrain : IGrainWithIntegerKey
 {
@@ -77,10 +78,14 @@ public interface IIdempotencyShardGrain : IGrainWithIntegerKey
 /// <summary>Which shard grain owns a key: the same answer on every silo, in every process.</summary>
 public static class Shards
 {
-    /// <summary>Enough for the load to spread over the silos and cores; the shards keep no state between requests.</summary>
+    /// <summary>Enough for the load to spread over the silos and cores.</summary>
     public const int Count = 128;
 
-    /// <summary>FNV-1a over the key's characters (string hash codes differ from process to process).</summary>
+    /// <summary>The key an Idempotency-Key is sharded and remembered by: keys are unique per portal.</summary>
+    public static string IdempotencyKey(string scope, string key) => scope + "\n" + key;
+
+    /// <summary>FNV-1a over the key's UTF-16 code units (string hash codes differ from process to
+    /// process); the database's <c>booking_shard</c> function computes the same.</summary>
     public static long Of(string key)
     {
         var hash = 2166136261u;

@@ -39,4 +39,21 @@ internal static class TestCentres
     /// <summary>The citizen shard that the person's identity belongs to.</summary>
     public static ICitizenShardGrain Citizens(IGrainFactory grains, string person) =>
         grains.GetGrain<ICitizenShardGrain>(Shards.Of(Citizen(person).IdentityKey));
+
+    /// <summary>The centre answers 503 until its broken activation is gone; a portal retries the same way.</summary>
+    public static async Task<Result<BookingInfo>> RetryWhileRecovering(Func<Task<Result<BookingInfo>>> call)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (StorageUnavailableException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Yield();
+            }
+        }
+    }
 }

@@ -7,13 +7,23 @@ namespace Booking.Grains.Citizens;
 /// <summary>
 /// A share of the citizen identities. Requests of one identity pass one at a time (<see cref="KeyedTurns"/>),
 /// which is what makes "one active booking nationwide" (I4) hold without a global lock. The truth
-/// lives in <c>citizen_bookings</c>, written in the same statement as the centre's ledger row, and
-/// each turn reads it afresh: nothing kept in memory can go stale, and a lost answer loses nothing.
+/// lives in <c>citizen_bookings</c>, written in the same statement as the centre's ledger row: a
+/// turn reads it afresh for any identity the shard may have a claim for, and skips the read for
+/// one it has never seen (<see cref="KnownKeys"/>), which has none.
 /// </summary>
 [Reentrant]
 public sealed class CitizenShardGrain(LedgerStore store, GrainReferences grains) : Grain, ICitizenShardGrain
 {
     private readonly KeyedTurns _turns = new();
+    private readonly KnownKeys _seen = new();
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        foreach (var identityKey in await store.ClaimedIdentitiesAsync(this.GetPrimaryKeyLong(), cancellationToken))
+        {
+            _seen.AddStored(identityKey);
+        }
+    }
 
     public Task<Result<BookingInfo>> Book(string centreId, BookPairCommand command) =>
         _turns.Run(command.Citizen.IdentityKey, async () =>
@@ -41,7 +51,8 @@ public sealed class CitizenShardGrain(LedgerStore store, GrainReferences grains)
     private ICentreGrain Centre(string centreId) => grains.Centre(centreId);
 
     private async Task<bool> HoldsAnotherBooking(string identityKey, string? except) =>
-        await store.ActiveBookingAsync(identityKey) is { } active && active.Reference != except;
+        !_seen.FirstSight(identityKey)
+        && await store.ActiveBookingAsync(identityKey) is { } active && active.Reference != except;
 
     private static Result<BookingInfo> AlreadyBooked() =>
         Result<BookingInfo>.Refused(new Problem(ProblemKind.AlreadyBooked, "This person already holds an active booking."));

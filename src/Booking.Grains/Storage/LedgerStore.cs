@@ -29,6 +29,28 @@ public sealed class LedgerStore
     public async Task<(string Reference, string CentreId)?> ActiveBookingAsync(string identityKey) =>
         await _activeBookings.FindAsync(identityKey) is { } found ? (found.Reference, found.CentreId) : null;
 
+    /// <summary>The identities with an active booking that a citizen shard owns, and those whose
+    /// owner was not recorded (every shard reads those).</summary>
+    public async Task<IReadOnlyList<string>> ClaimedIdentitiesAsync(long shard, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        var rows = await connection.QueryAsync<string>(new CommandDefinition(
+            "SELECT identity_key FROM citizen_bookings WHERE shard = @shard OR shard IS NULL",
+            new { shard = (short)shard }, cancellationToken: cancellationToken));
+        return rows.AsList();
+    }
+
+    /// <summary>The Idempotency-Keys with a stored answer that an idempotency shard owns, and those
+    /// whose owner was not recorded.</summary>
+    public async Task<IReadOnlyList<(string Scope, string Key)>> StoredIdempotencyKeysAsync(long shard, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        var rows = await connection.QueryAsync<(string, string)>(new CommandDefinition(
+            "SELECT scope, key FROM idempotency WHERE shard = @shard OR shard IS NULL",
+            new { shard = (short)shard }, cancellationToken: cancellationToken));
+        return rows.AsList();
+    }
+
     /// <summary>The centre and identity hash behind a booking reference.</summary>
     public async Task<(string CentreId, string IdentityKey)?> FindReferenceAsync(string reference)
     {

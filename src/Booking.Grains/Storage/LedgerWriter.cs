@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Threading.Channels;
+using Booking.Abstractions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -25,7 +26,7 @@ public sealed partial class LedgerWriter(NpgsqlDataSource dataSource, ILogger<Le
     private const string ReferencesPart =
         "INSERT INTO booking_refs (reference, centre_id, identity_key, created_at) SELECT * FROM unnest({0}::text[], {1}::text[], {2}::text[], {3}::timestamptz[])";
     private const string ClaimsPart =
-        "INSERT INTO citizen_bookings (identity_key, reference, centre_id) SELECT * FROM unnest({0}::text[], {1}::text[], {2}::text[])";
+        "INSERT INTO citizen_bookings (identity_key, reference, centre_id, shard) SELECT * FROM unnest({0}::text[], {1}::text[], {2}::text[], {3}::smallint[])";
     private const string ReleasesPart = """
         DELETE FROM citizen_bookings c
         USING unnest({0}::text[], {1}::text[]) AS r(identity_key, reference)
@@ -46,8 +47,8 @@ public sealed partial class LedgerWriter(NpgsqlDataSource dataSource, ILogger<Le
         ON CONFLICT (centre_id, vaccine) DO UPDATE SET days = excluded.days, updated_at = excluded.updated_at
         """;
     private const string IdempotencyPart = """
-        INSERT INTO idempotency (scope, key, request_hash, status_code, response, created_at)
-        SELECT * FROM unnest({0}::text[], {1}::text[], {2}::text[], {3}::int[], {4}::text[], {5}::timestamptz[])
+        INSERT INTO idempotency (scope, key, request_hash, status_code, response, created_at, shard)
+        SELECT * FROM unnest({0}::text[], {1}::text[], {2}::text[], {3}::int[], {4}::text[], {5}::timestamptz[], {6}::smallint[])
         ON CONFLICT (scope, key) DO NOTHING
         """;
 
@@ -147,7 +148,8 @@ public sealed partial class LedgerWriter(NpgsqlDataSource dataSource, ILogger<Le
         statement.Add(ClaimsPart, claims.Count,
             Text(claims.Select(r => r.IdentityKey)),
             Text(claims.Select(r => r.Reference)),
-            Text(claims.Select(r => r.CentreId)));
+            Text(claims.Select(r => r.CentreId)),
+            ShardsOf(claims.Select(r => r.IdentityKey)));
         statement.Add(ReleasesPart, releases.Count,
             Text(releases.Select(r => r.IdentityKey)),
             Text(releases.Select(r => r.Reference)));
@@ -173,7 +175,8 @@ public sealed partial class LedgerWriter(NpgsqlDataSource dataSource, ILogger<Le
             Text(idempotency.Select(i => i.RequestHash)),
             new NpgsqlParameter<int[]> { TypedValue = idempotency.Select(i => i.StatusCode).ToArray() },
             Text(idempotency.Select(i => i.Response)),
-            Times(idempotency.Select(i => i.CreatedAt)));
+            Times(idempotency.Select(i => i.CreatedAt)),
+            ShardsOf(idempotency.Select(i => Shards.IdempotencyKey(i.Scope, i.Key))));
         if (statement.IsEmpty)
         {
             return;
@@ -183,6 +186,9 @@ public sealed partial class LedgerWriter(NpgsqlDataSource dataSource, ILogger<Le
     }
 
     private static NpgsqlParameter<string[]> Text(IEnumerable<string> values) => new() { TypedValue = values.ToArray() };
+
+    /// <summary>The shard grain that owns each key, which reads the key back when it activates.</summary>
+    private static NpgsqlParameter<short[]> ShardsOf(IEnumerable<string> keys) => new() { TypedValue = keys.Select(k => (short)Shards.Of(k)).ToArray() };
 
     private static NpgsqlParameter<string[]> Jsonb(IEnumerable<string> values) =>
         new() { TypedValue = values.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb };
