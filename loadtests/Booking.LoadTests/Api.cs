@@ -143,6 +143,8 @@ public sealed class Api : IDisposable
         }
         catch (JsonException)
         {
+            // A body that is not JSON has no problem type: the call still counts under its status.
+            return null;
         }
         return null;
     }

@@ -84,6 +84,8 @@ public sealed class CpuSampler
         }
         catch (IOException)
         {
+            // No /proc/stat (not Linux): the machine total stays unknown (0) and the split is still reported.
+            return (result, 0);
         }
         return (result, total);
     }
