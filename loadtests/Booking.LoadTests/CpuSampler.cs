@@ -71,7 +71,9 @@ public sealed class CpuSampler
                 : null;
             if (category is not null)
             {
-                result[category] = result.GetValueOrDefault(category) + stat.Cpu;
+                // Backends that ended during the run leave /proc; the postmaster has reaped them, and
+                // their CPU is in its children's time, so the server's share counts that too.
+                result[category] = result.GetValueOrDefault(category) + stat.Cpu + (pid == pgPid ? stat.ReapedChildrenCpu : 0);
             }
         }
         var total = 0.0;
@@ -90,20 +92,26 @@ public sealed class CpuSampler
         return (result, total);
     }
 
-    private static (double Cpu, int Parent)? ReadStat(int pid)
+    private static ProcessStat? ReadStat(int pid)
     {
         try
         {
-            var text = File.ReadAllText($"/proc/{pid}/stat");
-            var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
-            // After "pid (comm) ": state ppid ... utime is field 14 overall, i.e. index 11 here; stime index 12.
-            return ((double.Parse(fields[11], CultureInfo.InvariantCulture) + double.Parse(fields[12], CultureInfo.InvariantCulture)) / Hz,
-                int.Parse(fields[1], CultureInfo.InvariantCulture));
+            return ParseStat(File.ReadAllText($"/proc/{pid}/stat"));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
         {
+            // The process ended between listing /proc and reading it: it is no longer counted.
             return null;
         }
+    }
+
+    /// <summary>CPU seconds of a process and of its reaped children, and its parent, from the text of /proc/[pid]/stat.</summary>
+    public static ProcessStat ParseStat(string text)
+    {
+        // After "pid (comm) ", field 3 (state) is index 0: ppid is field 4, utime 14, stime 15, cutime 16, cstime 17.
+        var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
+        double Seconds(int field) => double.Parse(fields[field - 3], CultureInfo.InvariantCulture) / Hz;
+        return new ProcessStat(Seconds(14) + Seconds(15), Seconds(16) + Seconds(17), int.Parse(fields[1], CultureInfo.InvariantCulture));
     }
 
     /// <summary>The process holding the socket that listens on 127.0.0.1:<paramref name="port"/> (or any address).</summary>
@@ -147,8 +155,12 @@ public sealed class CpuSampler
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
+                // Gone, or not ours to read: it is not the listener we look for.
+                continue;
             }
         }
         return null;
     }
 }
+
+public sealed record ProcessStat(double Cpu, double ReapedChildrenCpu, int Parent);

@@ -1,0 +1,22 @@
+namespace Booking.LoadTests.Tests;
+
+public sealed class CpuSamplerTests
+{
+    [Fact]
+    public void A_stat_line_gives_the_process_time_its_reaped_children_time_and_its_parent()
+    {
+        // pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime …
+        var stat = CpuSampler.ParseStat("4242 (postgres: a (b) c) S 4200 4242 4242 0 -1 4194560 900 12 0 0 250 50 1234 66 20 0 1 0 100 0");
+
+        Assert.Equal(new ProcessStat(3.0, 13.0, 4200), stat);
+    }
+
+    [Fact]
+    public void The_parent_read_from_stat_is_the_one_proc_status_names()
+    {
+        var stat = CpuSampler.ParseStat(File.ReadAllText("/proc/self/stat"));
+
+        var parent = File.ReadLines("/proc/self/status").Single(l => l.StartsWith("PPid:", StringComparison.Ordinal))["PPid:".Length..].Trim();
+        Assert.Equal(parent, stat.Parent.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+}
