@@ -10,7 +10,7 @@ namespace Booking.Grains.Citizens;
 /// one whose booking was refused, is looked up as it always was.
 /// </summary>
 /// <remarks>
-/// It keeps 64-bit hashes, not the keys (about 20 bytes a key): a collision only costs a look-up
+/// It keeps 64-bit hashes, not the keys (20 to 30 bytes a key): a collision only costs a look-up
 /// that was not needed. If two activations of one shard briefly coexist, each with its own set,
 /// the tables' primary keys are the last guard: the second claim fails its batch instead of
 /// standing.
