@@ -74,6 +74,9 @@ public abstract class LargeCentre
 
     protected Centre Centre { get; private set; } = null!;
 
+    /// <summary>Every fact applied to the centre, in order: its ledger.</summary>
+    protected List<CentreEvent> Facts { get; } = [];
+
     protected PairRequest ExplicitSecond { get; private set; } = null!;
 
     protected PairRequest EngineSecond { get; private set; } = null!;
@@ -82,7 +85,7 @@ public abstract class LargeCentre
         Centre.FirstDoseSlots(vaccine, Today.AddDays(1), Today.AddDays(days), Now);
 
     [GlobalSetup]
-    public void Setup()
+    public virtual void Setup()
     {
         var settings = new CentreSettings("Centre de vaccination du Parc des Expositions", "1 place de la Porte de Versailles",
             "75015", "Paris", 48.832, 2.287, "Europe/Paris", Lines: 20, SlotMinutes: 5,
@@ -90,11 +93,11 @@ public abstract class LargeCentre
             [], ["pfizer", "janssen"], BookingHorizonDays: 28);
         var centre = new Centre("bench-centre", VaccineCatalog.Default);
         Centre = centre;
-        centre.Apply(Fact(centre.DecideConfigure(settings, Today)));
+        Record(Fact(centre.DecideConfigure(settings, Today)));
         for (var day = 0; day < 80; day++)
         {
-            centre.Apply(Fact(centre.DecideDelivery(new Delivery($"d{day}", "pfizer", Today.AddDays(day), 1_000, DeliveryStatus.Confirmed))));
-            centre.Apply(Fact(centre.DecideDelivery(new Delivery($"j{day}", "janssen", Today.AddDays(day), 10, DeliveryStatus.Confirmed))));
+            Record(Fact(centre.DecideDelivery(new Delivery($"d{day}", "pfizer", Today.AddDays(day), 1_000, DeliveryStatus.Confirmed))));
+            Record(Fact(centre.DecideDelivery(new Delivery($"j{day}", "janssen", Today.AddDays(day), 10, DeliveryStatus.Confirmed))));
         }
 
         var random = new Random(20210114);
@@ -107,7 +110,7 @@ public abstract class LargeCentre
                 $"identity-{booked}", $"check-{booked}");
             if (centre.DecideBook(request, Now).Fact is { } fact)
             {
-                centre.Apply(fact);
+                Record(fact);
                 booked++;
             }
         }
@@ -123,6 +126,12 @@ public abstract class LargeCentre
         }
         Console.WriteLine($"// {centre.Bookings.Count()} bookings, {centre.Bookings.Sum(b => b.Appointments.Count)} appointments; " +
                           $"7-day query returns {FirstDoseSlots("pfizer", 7).Count} slots");
+    }
+
+    private void Record(CentreEvent fact)
+    {
+        Centre.Apply(fact);
+        Facts.Add(fact);
     }
 
     private DateTimeOffset SlotStart(DateOnly date, int index) => Centre.Calendar.Day(date).Starts[index];
