@@ -66,12 +66,13 @@ public class RebuildBenchmarks : LargeCentre
     private static string Hex(string purpose, string value) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(purpose + value)));
 
-    /// <summary>jsonb keeps an object's keys shorter first, then in byte order.</summary>
+    /// <summary>jsonb keeps an object's keys shorter first, then in byte order. Containers are
+    /// rebuilt and values copied, since a node belongs to one parent only.</summary>
     private static JsonNode InJsonbOrder(JsonNode node) => node switch
     {
         JsonObject o => new JsonObject(o.OrderBy(p => Encoding.UTF8.GetByteCount(p.Key)).ThenBy(p => p.Key, StringComparer.Ordinal)
-            .Select(p => KeyValuePair.Create(p.Key, p.Value is null ? null : InJsonbOrder(p.Value.DeepClone())))),
-        JsonArray a => new JsonArray(a.Select(v => v is null ? null : InJsonbOrder(v.DeepClone())).ToArray()),
+            .Select(p => KeyValuePair.Create(p.Key, p.Value is null ? null : InJsonbOrder(p.Value)))),
+        JsonArray a => new JsonArray(a.Select(v => v is null ? null : InJsonbOrder(v)).ToArray()),
         _ => node.DeepClone(),
     };
 }
