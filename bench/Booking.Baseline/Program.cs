@@ -211,7 +211,7 @@ app.MapPost("/api/v1/bookings", async (CreateBookingRequest body, HttpContext ht
     }
     var first = input.Instant("firstDose", body.FirstDose);
     var second = input.Instant("secondDose", body.SecondDose, required: false);
-    var (identity, birthCheck) = Http.Citizen(input, body.Citizen, secret, phones);
+    var (identity, birthCheck, phone) = Http.Citizen(input, body.Citizen, secret, phones);
     var key = http.Request.Headers["Idempotency-Key"].ToString();
     if (http.Request.Headers.ContainsKey("Idempotency-Key") && (key.Length is 0 or > 100))
     {
@@ -245,7 +245,7 @@ app.MapPost("/api/v1/bookings", async (CreateBookingRequest body, HttpContext ht
     (string, string, string)? idem = key.Length > 0
         ? ((string)http.Items["client"]!, key, Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(body, Json.Options))))
         : null;
-    return Http.Result(await store.Book(new BookCommand(c.Def.Id, vaccine.Id, first.Value, second, identity, birthCheck, idem)));
+    return Http.Result(await store.Book(new BookCommand(c.Def.Id, vaccine.Id, first.Value, second, identity, birthCheck, phone, idem)));
 });
 
 app.MapGet("/api/v1/bookings/{reference}", async (string reference, string? birthDate) =>
@@ -390,12 +390,13 @@ namespace Booking.Baseline
             birthDate is not null && DateOnly.TryParseExact(birthDate, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d)
                 ? Rules.Hash(secret, $"birth-date|{d:yyyy-MM-dd}") : null;
 
-        public static (string Identity, string BirthCheck) Citizen(Input input, CitizenRequest? c, byte[] secret, PhoneNumberUtil phones)
+        /// <summary>The keyed hashes of the citizen, and their mobile number in E.164 for the confirmation SMS.</summary>
+        public static (string Identity, string BirthCheck, string Phone) Citizen(Input input, CitizenRequest? c, byte[] secret, PhoneNumberUtil phones)
         {
             if (c is null)
             {
                 input.Fail("citizen", "Required.");
-                return ("", "");
+                return ("", "", "");
             }
             var first = input.Text("citizen.firstName", c.FirstName, 100);
             var last = input.Text("citizen.lastName", c.LastName, 100);
@@ -413,6 +414,7 @@ namespace Booking.Baseline
                 input.Fail("citizen.lastName", "Must contain letters.");
             }
             var phone = input.Text("citizen.phone", c.Phone, 32);
+            var mobile = "";
             if (phone.Length > 0)
             {
                 try
@@ -422,6 +424,7 @@ namespace Booking.Baseline
                     {
                         input.Fail("citizen.phone", "Not a valid mobile number.");
                     }
+                    mobile = phones.Format(n, PhoneNumberFormat.E164);
                 }
                 catch (NumberParseException)
                 {
@@ -436,7 +439,7 @@ namespace Booking.Baseline
             var identity = health.Length > 0
                 ? Rules.Hash(secret, $"health-number|{new string(health.Where(char.IsLetterOrDigit).ToArray()).ToUpperInvariant()}")
                 : Rules.Hash(secret, $"person|{IdentityKeys.Normalise(last)}|{IdentityKeys.Normalise(first)}|{birth:yyyy-MM-dd}");
-            return (identity, Rules.Hash(secret, $"birth-date|{birth:yyyy-MM-dd}"));
+            return (identity, Rules.Hash(secret, $"birth-date|{birth:yyyy-MM-dd}"), mobile);
         }
 
         /// <summary>An outcome as HTTP: JSON body, a stored answer replayed byte for byte, or an RFC 9457 problem.</summary>

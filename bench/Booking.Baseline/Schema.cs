@@ -95,6 +95,22 @@ public static class Schema
             PRIMARY KEY (reference, dose)
         );
 
+        CREATE TABLE IF NOT EXISTS sms_outbox (
+            id              bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            centre_id       text        NOT NULL,
+            reference       text        NOT NULL,
+            template        text        NOT NULL,
+            recipient       text        NOT NULL,
+            text            text        NOT NULL,
+            segments        smallint    NOT NULL,
+            created_at      timestamptz NOT NULL,
+            status          text        NOT NULL DEFAULT 'pending',
+            attempts        int         NOT NULL DEFAULT 0,
+            next_attempt_at timestamptz NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS sms_outbox_due ON sms_outbox (next_attempt_at, id) WHERE status = 'pending';
+        CREATE INDEX IF NOT EXISTS sms_outbox_reference ON sms_outbox (reference);
+
         CREATE TABLE IF NOT EXISTS idempotency (
             scope        text        NOT NULL,
             key          text        NOT NULL,

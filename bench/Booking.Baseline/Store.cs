@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Booking.Grains.Centres;
 using Booking.Grains.Domain;
+using Booking.Grains.Notifications;
 using System.Text.Json;
 using Dapper;
 using Npgsql;
@@ -23,7 +24,7 @@ public sealed record AppointmentOut(int Dose, string CentreId, DateTimeOffset St
 public sealed record BookingOut(string Reference, string Status, string Vaccine, string CentreId, IReadOnlyList<AppointmentOut> Appointments);
 
 public sealed record BookCommand(string CentreId, string Vaccine, DateTimeOffset First, DateTimeOffset? Second, string IdentityKey, string BirthCheck,
-    (string Scope, string Key, string Hash)? Idempotency);
+    string Phone, (string Scope, string Key, string Hash)? Idempotency);
 
 public sealed class CentreRow(CentreDef def, DateOnly stockOrigin, DateOnly slotsUntil)
 {
@@ -560,6 +561,13 @@ public sealed class Store(NpgsqlDataSource db, ListingCache listings, ILogger<St
                     b.BatchCommands.Add(Cmd("INSERT INTO idempotency (scope, key, request_hash, status_code, response, created_at) VALUES ($1, $2, $3, 201, $4, now())",
                         key.Scope, key.Key, key.Hash, json));
                 }
+                // The confirmation SMS commits with the booking, in the engine's words.
+                var sms = new SmsMessages(c.Def.Name, zone).Confirmed(new BookingRecord(reference, r.IdentityKey, r.BirthCheck, v.Id,
+                    taken.Select(t => new Appointment(t.Dose, t.Start)).ToArray(), DateTimeOffset.UtcNow, ProtectedContact: r.Phone))!;
+                b.BatchCommands.Add(Cmd("""
+                    INSERT INTO sms_outbox (centre_id, reference, template, recipient, text, segments, created_at, next_attempt_at)
+                    VALUES ($1, $2, $3, $4, $5, $6, now(), now())
+                    """, c.Def.Id, reference, sms.TemplateName, sms.ProtectedContact, sms.Text, (short)sms.Segments));
                 b.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
                 try
                 {

@@ -126,7 +126,7 @@ public static class Audit
 
     private sealed class Tally
     {
-        public long I1, I2, I3, I4, Refs, Claims, StaleClaims, Unreadable;
+        public long I1, I2, I3, I4, Refs, Sms, Claims, StaleClaims, Unreadable;
         public readonly List<string> Examples = [];
 
         public void Example(string text)
@@ -225,17 +225,8 @@ public static class Audit
 
             // Every 201 is durable: in booking_refs and in the ledger.
             var wanted = confirmed.Select(c => c.Reference).ToArray();
-            var indexed = new HashSet<string>(StringComparer.Ordinal);
-            for (var i = 0; i < wanted.Length; i += 50_000)
-            {
-                await using var cmd = new NpgsqlCommand("SELECT reference FROM booking_refs WHERE reference = ANY($1)", conn);
-                cmd.Parameters.Add(new NpgsqlParameter { Value = wanted[i..Math.Min(wanted.Length, i + 50_000)] });
-                await using var reader = await cmd.ExecuteReaderAsync();
-                while (await reader.ReadAsync())
-                {
-                    indexed.Add(reader.GetString(0));
-                }
-            }
+            var indexed = await ReferencesIn(conn, "SELECT reference FROM booking_refs WHERE reference = ANY($1)", wanted);
+            await CheckConfirmationSms(conn, wanted, t);
             foreach (var reference in wanted)
             {
                 if (!indexed.Contains(reference) || !ledgerRefs.Contains(reference))
@@ -253,6 +244,34 @@ public static class Audit
         return new AuditResult("grains", 0, Checks(t), facts, t.Examples);
     }
 
+    /// <summary>Which of <paramref name="wanted"/> the query, given them as $1, returns; asked in chunks.</summary>
+    private static async Task<HashSet<string>> ReferencesIn(NpgsqlConnection conn, string sql, string[] wanted)
+    {
+        var found = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < wanted.Length; i += 50_000)
+        {
+            await using var cmd = new NpgsqlCommand(sql, conn);
+            cmd.Parameters.Add(new NpgsqlParameter { Value = wanted[i..Math.Min(wanted.Length, i + 50_000)] });
+            await using var reader = await cmd.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                found.Add(reader.GetString(0));
+            }
+        }
+        return found;
+    }
+
+    /// <summary>Every 201 has its confirmation SMS waiting in the outbox, committed with the booking.</summary>
+    private static async Task CheckConfirmationSms(NpgsqlConnection conn, string[] wanted, Tally t)
+    {
+        var told = await ReferencesIn(conn, "SELECT reference FROM sms_outbox WHERE template = 'booking-confirmed' AND reference = ANY($1)", wanted);
+        foreach (var reference in wanted.Where(r => !told.Contains(r)))
+        {
+            t.Sms++;
+            t.Example($"sms: {reference} got a 201 but has no booking-confirmed row in sms_outbox");
+        }
+    }
+
     private static IReadOnlyList<AuditCheck> Checks(Tally t, bool grains = true) =>
     [
         new("I1 no slot over capacity", t.I1 == 0, t.I1, grains ? "seats per slot start ≤ lines, after every fact and at the end" : "appointments per slot ≤ capacity, and the slot counters agree"),
@@ -262,6 +281,7 @@ public static class Audit
             grains ? "nationwide, and each one claimed in citizen_bookings" : "nationwide (bookings with status confirmed)"),
         new("durability of every 201", t.Refs == 0, t.Refs,
             grains ? "each reference answered 201 is in booking_refs and in the ledger" : "each reference answered 201 is in bookings"),
+        new("confirmation SMS of every 201", t.Sms == 0, t.Sms, "each reference answered 201 has its booking-confirmed row in sms_outbox"),
         .. (grains ? new[] { new AuditCheck("ledger readable", t.Unreadable == 0, t.Unreadable, "every fact replays") } : []),
     ];
 
@@ -564,17 +584,8 @@ public static class Audit
             r => t.Example($"I4: identity {Short(r.GetString(0))} holds {r.GetInt64(1)} active bookings"));
 
         var wanted = confirmed.Select(c => c.Reference).ToArray();
-        var found = new HashSet<string>(StringComparer.Ordinal);
-        for (var i = 0; i < wanted.Length; i += 50_000)
-        {
-            await using var cmd = new NpgsqlCommand("SELECT reference FROM bookings WHERE reference = ANY($1)", conn);
-            cmd.Parameters.Add(new NpgsqlParameter { Value = wanted[i..Math.Min(wanted.Length, i + 50_000)] });
-            await using var reader = await cmd.ExecuteReaderAsync();
-            while (await reader.ReadAsync())
-            {
-                found.Add(reader.GetString(0));
-            }
-        }
+        var found = await ReferencesIn(conn, "SELECT reference FROM bookings WHERE reference = ANY($1)", wanted);
+        await CheckConfirmationSms(conn, wanted, t);
         foreach (var reference in wanted.Where(r => !found.Contains(r)))
         {
             t.Refs++;

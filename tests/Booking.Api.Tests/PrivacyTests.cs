@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Booking.Api.Privacy;
 using Dapper;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace Booking.Api.Tests;
@@ -48,6 +50,16 @@ public sealed class PrivacyTests(ApiFixture api) : IClassFixture<ApiFixture>
         var secrets = people.SelectMany(p => new[] { p.FirstName, p.LastName, p.BirthDate, p.Phone, p.Phone[1..], p.Email! }).ToArray();
         var stored = await DumpDatabaseAsync();
         Assert.Contains(booked[0].Reference, stored);
+        // Each confirmation waits in the SMS outbox; only the API's keys read whom it goes to.
+        await using (var connection = new NpgsqlConnection(api.ConnectionString))
+        {
+            var recipients = (await connection.QueryAsync<(string Reference, string Recipient)>(
+                "SELECT reference, recipient FROM sms_outbox WHERE template = 'booking-confirmed' AND reference = ANY(@references)",
+                new { references = booked.Select(b => b.Reference).ToArray() })).ToDictionary(r => r.Reference, r => r.Recipient);
+            var keys = api.Services.GetRequiredService<PersonalData>();
+            Assert.Equal(booked.Count, recipients.Count);
+            Assert.All(booked.Zip(people), pair => Assert.Equal(pair.Second.Phone, keys.Unprotect(recipients[pair.First.Reference]).Phone));
+        }
         Assert.All(secrets, secret => Assert.DoesNotContain(secret, stored, StringComparison.OrdinalIgnoreCase));
         Assert.NotEmpty(api.Logs.Lines);
         var logs = string.Join('\n', api.Logs.Lines);

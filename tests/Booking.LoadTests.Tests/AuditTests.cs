@@ -17,6 +17,7 @@ public sealed class AuditTests : IAsyncLifetime
     private const string I3 = "I3 intervals inside windows";
     private const string I4 = "I4 one active booking per identity";
     private const string Durability = "durability of every 201";
+    private const string Sms = "confirmation SMS of every 201";
     private const string Readable = "ledger readable";
 
     // Identity keys are long hashes in the engine; the audit prints their first 12 characters.
@@ -72,7 +73,7 @@ public sealed class AuditTests : IAsyncLifetime
 
     private static void AssertOnlyFailing(AuditResult result, string failing, long violations)
     {
-        Assert.Equal([I1, I2, I3, I4, Durability, Readable], result.Checks.Select(c => c.Name));
+        Assert.Equal([I1, I2, I3, I4, Durability, Sms, Readable], result.Checks.Select(c => c.Name));
         var check = Check(result, failing);
         Assert.False(check.Passed);
         Assert.Equal(violations, check.Violations);
@@ -87,7 +88,7 @@ public sealed class AuditTests : IAsyncLifetime
         var data = Clean();
         var result = await Audit(data);
 
-        Assert.Equal([I1, I2, I3, I4, Durability, Readable], result.Checks.Select(c => c.Name));
+        Assert.Equal([I1, I2, I3, I4, Durability, Sms, Readable], result.Checks.Select(c => c.Name));
         Assert.All(result.Checks, c => Assert.True(c.Passed && c.Violations == 0, $"{c.Name}: {c.Violations}"));
         Assert.True(result.Passed);
         Assert.Empty(result.Examples);
@@ -165,10 +166,28 @@ public sealed class AuditTests : IAsyncLifetime
         var confirmed = data.Confirmed.Append(new ConfirmedBooking("REF-LOST", "c-1", "pfizer", "1980-01-01", NineOClock.ToString("O"))).ToArray();
         var result = await Audit(data, confirmed);
 
-        AssertOnlyFailing(result, Durability, violations: 2);
+        // REF-LOST was never committed, so it has no confirmation SMS either.
+        Assert.Equal(2, Check(result, Durability).Violations);
+        Assert.Equal(1, Check(result, Sms).Violations);
+        Assert.Equal(3, result.Violations);
         Assert.Equal(
-            ["durability: REF-C got a 201 but is not in booking_refs", "durability: REF-LOST got a 201 but is not in booking_refs nor in the ledger"],
+            [
+                "durability: REF-C got a 201 but is not in booking_refs",
+                "durability: REF-LOST got a 201 but is not in booking_refs nor in the ledger",
+                "sms: REF-LOST got a 201 but has no booking-confirmed row in sms_outbox",
+            ],
             result.Examples.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_201_without_its_confirmation_sms_fails_the_sms_check()
+    {
+        var data = Clean();
+        data.DropSms("REF-B");
+        var result = await Audit(data);
+
+        AssertOnlyFailing(result, Sms, violations: 1);
+        Assert.Equal(["sms: REF-B got a 201 but has no booking-confirmed row in sms_outbox"], result.Examples);
     }
 
     [Fact]

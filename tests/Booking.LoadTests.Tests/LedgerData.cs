@@ -1,4 +1,5 @@
 using Booking.Grains.Domain;
+using Booking.Grains.Notifications;
 using Booking.Grains.Storage;
 using Dapper;
 using Npgsql;
@@ -6,7 +7,7 @@ using Npgsql;
 namespace Booking.LoadTests.Tests;
 
 /// <summary>
-/// The rows the grain engine commits (ledger facts, booking_refs, citizen_bookings), produced by
+/// The rows the grain engine commits (ledger facts, booking_refs, citizen_bookings, sms_outbox), produced by
 /// the domain's own Decide*/Apply and <see cref="LedgerJson"/>, so that the audit reads exactly
 /// what a run would leave behind.
 /// </summary>
@@ -20,6 +21,8 @@ internal sealed class LedgerData
     private readonly List<LedgerRow> _ledger = [];
     private readonly List<BookingReferenceRow> _refs = [];
     private readonly List<CitizenBookingRow> _claims = [];
+    private readonly List<SmsOutboxRow> _sms = [];
+    private static readonly SmsMessages Messages = new("Centre de test", TimeZoneInfo.FindSystemTimeZoneById("Europe/Paris"));
 
     public List<ConfirmedBooking> Confirmed { get; } = [];
 
@@ -49,10 +52,11 @@ internal sealed class LedgerData
     public BookingRecord Book(string centreId, string reference, string identity, DateTimeOffset firstDose)
     {
         var centre = _centres[centreId];
-        var fact = Accepted(centre.DecideBook(new PairRequest(reference, "pfizer", firstDose, null, identity, "bd-" + reference), Now));
+        var fact = Accepted(centre.DecideBook(new PairRequest(reference, "pfizer", firstDose, null, identity, "bd-" + reference, "contact-" + reference), Now));
         centre.Apply(fact);
         Write(centreId, fact);
         _refs.Add(new BookingReferenceRow(reference, centreId, identity, Now));
+        Tell(centreId, Messages.Confirmed(fact.Booking)!);
         _claims.Add(new CitizenBookingRow(identity, reference, centreId));
         Confirmed.Add(new ConfirmedBooking(reference, centreId, "pfizer", "1980-01-01", firstDose.ToString("O")));
         return fact.Booking;
@@ -64,10 +68,11 @@ internal sealed class LedgerData
     public BookingRecord Force(string centreId, string reference, string identity, DateTimeOffset firstDose, bool claim,
         Func<BookingRecord, BookingRecord>? tamper = null)
     {
-        var fact = Accepted(Open(centreId, _doses[centreId], _ => { }).DecideBook(new PairRequest(reference, "pfizer", firstDose, null, identity, "bd-" + reference), Now));
+        var fact = Accepted(Open(centreId, _doses[centreId], _ => { }).DecideBook(new PairRequest(reference, "pfizer", firstDose, null, identity, "bd-" + reference, "contact-" + reference), Now));
         fact = new PairBooked(tamper?.Invoke(fact.Booking) ?? fact.Booking);
         Write(centreId, fact);
         _refs.Add(new BookingReferenceRow(reference, centreId, identity, Now));
+        Tell(centreId, Messages.Confirmed(fact.Booking)!);
         if (claim)
         {
             _claims.Add(new CitizenBookingRow(identity, reference, centreId));
@@ -77,6 +82,8 @@ internal sealed class LedgerData
     }
 
     public void DropReference(string reference) => _refs.RemoveAll(r => r.Reference == reference);
+
+    public void DropSms(string reference) => _sms.RemoveAll(r => r.Reference == reference);
 
     /// <summary>A ledger row with any kind and payload (a JSON value), next in <paramref name="centreId"/>'s seq.</summary>
     public void WriteRaw(string centreId, string kind, string payload) =>
@@ -91,7 +98,15 @@ internal sealed class LedgerData
             "INSERT INTO booking_refs (reference, centre_id, identity_key, created_at) VALUES (@Reference, @CentreId, @IdentityKey, @CreatedAt)", _refs);
         await connection.ExecuteAsync(
             "INSERT INTO citizen_bookings (identity_key, reference, centre_id) VALUES (@IdentityKey, @Reference, @CentreId)", _claims);
+        await connection.ExecuteAsync(
+            """
+            INSERT INTO sms_outbox (centre_id, reference, template, recipient, text, segments, created_at, next_attempt_at)
+            VALUES (@CentreId, @Reference, @Template, @Recipient, @Text, @Segments, @CreatedAt, @CreatedAt)
+            """, _sms);
     }
+
+    private void Tell(string centreId, SmsMessage message) =>
+        _sms.Add(new SmsOutboxRow(centreId, message.Reference, message.TemplateName, message.ProtectedContact, message.Text, message.Segments, Now));
 
     private void Write(string centreId, CentreEvent fact) => WriteRaw(centreId, fact.Kind, LedgerJson.Serialize(fact));
 

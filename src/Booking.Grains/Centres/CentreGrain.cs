@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Booking.Abstractions;
 using Booking.Grains.Domain;
+using Booking.Grains.Notifications;
 using Booking.Grains.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -35,6 +36,8 @@ public sealed partial class CentreGrain(
     private IGrainTimer? _expiryTimer;
     private IGrainTimer? _publishTimer;
     private bool _availabilityChanged;
+    private SmsMessages? _messages;
+    private CentreSettings? _messagesFor;
 
     private string Id => this.GetPrimaryKeyString();
 
@@ -120,11 +123,12 @@ public sealed partial class CentreGrain(
         var fact = decision.Fact!;
         var postponed = fact.Postponed.Select(r => _centre.FindBooking(r)!).ToArray();
         var plan = new SupplyCutPlan(postponed, _centre.Bookings.Count(b => b.Vaccine == changed.Vaccine && Centre.HoldsPlace(b)) - postponed.Length);
+        var released = postponed.Where(b => b.Status == BookingStatus.Confirmed).ToArray();
         await Record(fact, now, a => a with
         {
             // Withdrawn offers were never claimed; postponed bookings free their holder to book again.
-            CitizenReleases = postponed.Where(b => b.Status == BookingStatus.Confirmed)
-                .Select(b => new CitizenBookingRow(b.IdentityKey, b.Reference, Id)).ToArray(),
+            CitizenReleases = released.Select(b => new CitizenBookingRow(b.IdentityKey, b.Reference, Id)).ToArray(),
+            Sms = Outbox(now, released.Select(Messages.Postponed).ToArray()),
         });
         await OfferFreedPlaces();
         return Result<SupplyCutInfo>.Ok(plan.ToInfo(changed, now));
@@ -173,7 +177,7 @@ public sealed partial class CentreGrain(
         var answer = command.Idempotency is { } tag
             ? new IdempotencyRow(tag.Scope, tag.Key, tag.RequestHash, 201, JsonSerializer.Serialize(booking, LedgerJson.Options), now)
             : null;
-        await RecordBooking(reference, decision.Fact!, now, citizen.IdentityKey, answer);
+        await RecordBooking(reference, decision.Fact!, now, citizen.IdentityKey, answer, Messages.Confirmed(decision.Fact!.Booking));
         return Result<BookingInfo>.Ok(booking);
     }
 
@@ -192,7 +196,11 @@ public sealed partial class CentreGrain(
         }
         // A postponed booking that gets places again is the identity's active booking again.
         var reclaim = booking.Status == BookingStatus.Postponed ? new CitizenBookingRow(booking.IdentityKey, reference, Id) : null;
-        await Record(decision.Fact!, now, a => a with { CitizenClaim = reclaim });
+        await Record(decision.Fact!, now, a => a with
+        {
+            CitizenClaim = reclaim,
+            Sms = Outbox(now, Messages.Rescheduled(_centre.FindBooking(reference)!)),
+        });
         await OfferFreedPlaces();
         return Result<BookingInfo>.Ok(_centre.FindBooking(reference)!.ToInfo(Id));
     }
@@ -213,6 +221,7 @@ public sealed partial class CentreGrain(
         await Record(decision.Fact!, now, a => a with
         {
             CitizenReleases = [new CitizenBookingRow(booking.IdentityKey, reference, Id)],
+            Sms = Outbox(now, Messages.Cancelled(booking)),
         });
         await OfferFreedPlaces();
         return Result<BookingInfo>.Ok(_centre.FindBooking(reference)!.ToInfo(Id));
@@ -274,7 +283,8 @@ public sealed partial class CentreGrain(
         {
             return Result<BookingInfo>.Refused(refusal.ToProblem());
         }
-        await RecordBooking(offer.Reference, decision.Fact!, now, offer.Entry.IdentityKey, answer: null);
+        var held = _centre.FindBooking(offer.Reference)!;
+        await RecordBooking(offer.Reference, decision.Fact!, now, offer.Entry.IdentityKey, answer: null, Messages.Confirmed(held));
         return Result<BookingInfo>.Ok(_centre.FindBooking(offer.Reference)!.ToInfo(Id));
     }
 
@@ -285,7 +295,10 @@ public sealed partial class CentreGrain(
         var offers = new List<Task>();
         while (_centre.DecideNextOffer(NewReference(), now, options.Value.WaitlistHold) is { } offer)
         {
-            offers.Add(Record(offer, now));
+            offers.Add(Record(offer, now, a => a with
+            {
+                Sms = Outbox(now, Messages.Offered(_centre.FindBooking(offer.Reference)!, offer.ExpiresAt)),
+            }));
         }
         await Task.WhenAll(offers);
         WatchOffers();
@@ -357,7 +370,7 @@ public sealed partial class CentreGrain(
         CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(a), Encoding.UTF8.GetBytes(b));
 
     /// <summary>A new active booking: its reference, the identity's claim and the stored answer commit with the fact.</summary>
-    private async Task RecordBooking(string reference, CentreEvent fact, DateTimeOffset now, string identityKey, IdempotencyRow? answer)
+    private async Task RecordBooking(string reference, CentreEvent fact, DateTimeOffset now, string identityKey, IdempotencyRow? answer, SmsMessage? confirmation)
     {
         _uncommitted.Add(reference);
         try
@@ -367,6 +380,7 @@ public sealed partial class CentreGrain(
                 Reference = new BookingReferenceRow(reference, Id, identityKey, now),
                 CitizenClaim = new CitizenBookingRow(identityKey, reference, Id),
                 Idempotency = answer,
+                Sms = Outbox(now, confirmation),
             });
         }
         finally
@@ -374,6 +388,25 @@ public sealed partial class CentreGrain(
             _uncommitted.Remove(reference);
         }
     }
+
+    /// <summary>The centre's texts, made again when its name or time zone may have changed.</summary>
+    private SmsMessages Messages
+    {
+        get
+        {
+            if (_messages is null || !ReferenceEquals(_messagesFor, _centre.Settings))
+            {
+                _messagesFor = _centre.Settings;
+                _messages = new SmsMessages(_centre.Settings!.Name, _centre.Calendar.Zone);
+            }
+            return _messages;
+        }
+    }
+
+    private SmsOutboxRow[] Outbox(DateTimeOffset now, params SmsMessage?[] messages) =>
+        messages.OfType<SmsMessage>()
+            .Select(m => new SmsOutboxRow(Id, m.Reference, m.TemplateName, m.ProtectedContact, m.Text, m.Segments, now))
+            .ToArray();
 
     /// <summary>Applies the fact at once, then waits for its rows to commit with the silo's next batch.</summary>
     private async Task Record(CentreEvent fact, DateTimeOffset now, Func<LedgerAppend, LedgerAppend>? withRows = null)

@@ -12,6 +12,10 @@ public sealed record CentreDirectoryRow(
     string Id, string Name, string Address, string Postcode, string City, double Latitude, double Longitude,
     string TimeZone, string[] Vaccines, DateTimeOffset UpdatedAt);
 
+/// <summary>An SMS waiting in the outbox: the recipient is the citizen's protected contact, and
+/// <paramref name="Segments"/> is what it will cost against the provider's segments-per-second limit.</summary>
+public sealed record SmsOutboxRow(string CentreId, string Reference, string Template, string Recipient, string Text, int Segments, DateTimeOffset CreatedAt);
+
 /// <summary>A centre's bookable first-dose days for one vaccine, as JSON, for the read models.</summary>
 public sealed record AvailabilityRow(string CentreId, string Vaccine, string Days, DateTimeOffset UpdatedAt);
 
@@ -33,6 +37,9 @@ public sealed record LedgerAppend(Guid Writer)
     public IReadOnlyList<CitizenBookingRow> CitizenReleases { get; init; } = [];
 
     public IdempotencyRow? Idempotency { get; init; }
+
+    /// <summary>What the people concerned are told; sent only if the decision commits.</summary>
+    public IReadOnlyList<SmsOutboxRow> Sms { get; init; } = [];
 
     public CentreDirectoryRow? Directory { get; init; }
 
