@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 
@@ -17,6 +18,10 @@ public static class Gsm7
     // Each of these costs two septets: an escape, then the character.
     private const string Extension = "\f^{}\\[~]|€";
 
+    private static readonly SearchValues<char> BasicLetters = SearchValues.Create(Basic);
+    private static readonly SearchValues<char> ExtensionLetters = SearchValues.Create(Extension);
+    private static readonly SearchValues<char> AllLetters = SearchValues.Create(Basic + Extension);
+
     private const int SingleGsm = 160;
     private const int SegmentGsm = 153;
     private const int SingleUcs2 = 70;
@@ -28,9 +33,9 @@ public static class Gsm7
         ['–'] = "-", ['—'] = "-", ['…'] = "...", ['\u00A0'] = " ", ['\u202F'] = " ",
     };
 
-    public static bool IsBasic(char c) => Basic.Contains(c, StringComparison.Ordinal);
+    public static bool IsBasic(char c) => BasicLetters.Contains(c);
 
-    public static bool IsEncodable(string text) => text.All(c => IsBasic(c) || Extension.Contains(c, StringComparison.Ordinal));
+    public static bool IsEncodable(string text) => !text.AsSpan().ContainsAnyExcept(AllLetters);
 
     /// <summary>How many billed messages the text takes: 160 septets (70 UCS-2 units) in one, 153
     /// (67) per part once split, an escape pair or a surrogate pair never cut in two.</summary>
@@ -38,8 +43,7 @@ public static class Gsm7
     {
         if (IsEncodable(text))
         {
-            var septets = text.Sum(Septets);
-            return septets <= SingleGsm ? 1 : Split(text, SegmentGsm, Septets);
+            return text.Length + Escapes(text) <= SingleGsm ? 1 : Split(text, SegmentGsm, Septets);
         }
         return text.Length <= SingleUcs2 ? 1 : Split(text, SegmentUcs2, _ => 1);
     }
@@ -55,7 +59,7 @@ public static class Gsm7
         var folded = new StringBuilder(text.Length);
         foreach (var c in text)
         {
-            if (IsBasic(c) || Extension.Contains(c, StringComparison.Ordinal))
+            if (AllLetters.Contains(c))
             {
                 folded.Append(c);
             }
@@ -74,7 +78,19 @@ public static class Gsm7
         return folded.ToString();
     }
 
-    private static int Septets(char c) => Extension.Contains(c, StringComparison.Ordinal) ? 2 : 1;
+    private static int Septets(char c) => ExtensionLetters.Contains(c) ? 2 : 1;
+
+    private static int Escapes(string text)
+    {
+        var escapes = 0;
+        var rest = text.AsSpan();
+        for (var i = rest.IndexOfAny(ExtensionLetters); i >= 0; i = rest.IndexOfAny(ExtensionLetters))
+        {
+            escapes++;
+            rest = rest[(i + 1)..];
+        }
+        return escapes;
+    }
 
     private static int Split(string text, int perSegment, Func<char, int> width)
     {
