@@ -109,7 +109,6 @@ public static class Schema
             next_attempt_at timestamptz NOT NULL
         );
         CREATE INDEX IF NOT EXISTS sms_outbox_due ON sms_outbox (next_attempt_at, id) WHERE status = 'pending';
-        CREATE INDEX IF NOT EXISTS sms_outbox_reference ON sms_outbox (reference);
 
         CREATE TABLE IF NOT EXISTS idempotency (
             scope        text        NOT NULL,

@@ -55,7 +55,7 @@ public sealed partial class AvailabilityCache(
         var unseen = stamps.Where(s => !_days.TryGetValue((s.CentreId, s.Vaccine), out var known) || known.UpdatedAt < s.UpdatedAt).ToArray();
         var days = unseen.Length == 0 ? [] : await connection.QueryAsync<DaysRow>(new CommandDefinition(
             """
-            SELECT a.centre_id AS CentreId, a.vaccine AS Vaccine, a.days::text AS Days, a.updated_at AS UpdatedAt
+            SELECT a.centre_id AS CentreId, a.vaccine AS Vaccine, a.days AS Days, a.updated_at AS UpdatedAt
             FROM availability a JOIN unnest(@centres::text[], @vaccines::text[]) AS k(centre_id, vaccine)
                 ON a.centre_id = k.centre_id AND a.vaccine = k.vaccine
             """,

@@ -43,7 +43,7 @@ public sealed partial class LedgerWriter(NpgsqlDataSource dataSource, ILogger<Le
         """;
     private const string AvailabilityPart = """
         INSERT INTO availability (centre_id, vaccine, days, updated_at)
-        SELECT * FROM unnest({0}::text[], {1}::text[], {2}::jsonb[], {3}::timestamptz[])
+        SELECT * FROM unnest({0}::text[], {1}::text[], {2}::text[], {3}::timestamptz[])
         ON CONFLICT (centre_id, vaccine) DO UPDATE SET days = excluded.days, updated_at = excluded.updated_at
         """;
     private const string IdempotencyPart = """
@@ -174,7 +174,7 @@ public sealed partial class LedgerWriter(NpgsqlDataSource dataSource, ILogger<Le
         statement.Add(AvailabilityPart, availability.Count,
             Text(availability.Select(r => r.CentreId)),
             Text(availability.Select(r => r.Vaccine)),
-            Jsonb(availability.Select(r => r.Days)),
+            Text(availability.Select(r => r.Days)),
             Times(availability.Select(r => r.UpdatedAt)));
         statement.Add(IdempotencyPart, idempotency.Count,
             Text(idempotency.Select(i => i.Scope)),
