@@ -1,3 +1,5 @@
+using Booking.Abstractions;
+using Booking.Grains.Centres;
 using BenchmarkDotNet.Attributes;
 using Booking.Grains.Domain;
 
@@ -31,6 +33,10 @@ public class CentreBenchmarks : LargeCentre
 
     [Benchmark(Description = "FirstDoseSlots, 7 days")]
     public IReadOnlyList<FirstDoseSlot> FirstDoseSlots7Days() => FirstDoseSlots("pfizer", 7);
+
+    /// <summary>What a portal's request costs once the centre changed: the query and its JSON.</summary>
+    [Benchmark(Description = "7-day listing written as JSON")]
+    public SlotListing Listing7Days() => new SlotListingCache().Get(Centre, "pfizer", Today.AddDays(1), Today.AddDays(7), Now);
 }
 
 /// <summary>Where the 7-day query's time goes: the same centre, also offering janssen (single dose,

@@ -18,9 +18,9 @@ public class SlotListingCacheTests
 
     private sealed record Slot(DateTimeOffset Start, int Remaining, Window? SecondDose);
 
-    private static Centre Stocked()
+    private static Centre Stocked(string zone = "Europe/Paris")
     {
-        var centre = T.Configured(T.Settings(lines: 2, vaccines: ["pfizer", "janssen"]), Today);
+        var centre = T.Configured(T.Settings(zone: zone, lines: 2, vaccines: ["pfizer", "janssen"]), Today);
         T.Deliver(centre, "pfizer", Today, 100);
         T.Deliver(centre, "janssen", Today, 100);
         return centre;
@@ -46,6 +46,22 @@ public class SlotListingCacheTests
         var listing = new SlotListingCache().Get(centre, vaccine, Today, Today.AddDays(6), Now);
 
         Assert.Equal(Serialized(centre, vaccine, Today, Today.AddDays(6), Now), Text(listing.Json));
+    }
+
+    [Theory]
+    [InlineData("UTC")]
+    [InlineData("America/Martinique")]
+    [InlineData("Pacific/Noumea")]
+    [InlineData("Asia/Kolkata")]
+    public void Starts_are_written_as_the_serializer_writes_them_in_any_offset(string zone)
+    {
+        var centre = Stocked(zone);
+        var now = T.At("2027-02-28T00:00Z");
+
+        var listing = new SlotListingCache().Get(centre, "pfizer", Today, Today.AddDays(6), now);
+
+        Assert.Equal(Serialized(centre, "pfizer", Today, Today.AddDays(6), now), Text(listing.Json));
+        Assert.Contains("\"start\":\"2027-03-02T09:00:00", Text(listing.Json), StringComparison.Ordinal);
     }
 
     [Fact]
