@@ -90,25 +90,20 @@ public sealed class SlotListingCache
         }
         // Written raw, with its quotes: the writer's default encoder would escape the '+'.
         Span<byte> text = stackalloc byte[27];
-        text[0] = (byte)'"';
+        "\"0000-00-00T00:00:00+00:00\""u8.CopyTo(text);
         Digits(text.Slice(1, 4), start.Year);
-        text[5] = (byte)'-';
         Digits(text.Slice(6, 2), start.Month);
-        text[8] = (byte)'-';
         Digits(text.Slice(9, 2), start.Day);
-        text[11] = (byte)'T';
         Digits(text.Slice(12, 2), start.Hour);
-        text[14] = (byte)':';
         Digits(text.Slice(15, 2), start.Minute);
-        text[17] = (byte)':';
         Digits(text.Slice(18, 2), start.Second);
-        var offset = start.Offset;
-        text[20] = offset < TimeSpan.Zero ? (byte)'-' : (byte)'+';
-        offset = offset.Duration();
+        if (start.Offset < TimeSpan.Zero)
+        {
+            text[20] = (byte)'-';
+        }
+        var offset = start.Offset.Duration();
         Digits(text.Slice(21, 2), offset.Hours);
-        text[23] = (byte)':';
         Digits(text.Slice(24, 2), offset.Minutes);
-        text[26] = (byte)'"';
         json.WritePropertyName(StartName);
         json.WriteRawValue(text, skipInputValidation: true);
     }
