@@ -149,7 +149,7 @@ public static class Audit
         var activeByIdentity = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         long rows = 0, centres = 0;
         await using (var conn = await data.OpenConnectionAsync())
-        await using (var cmd = new NpgsqlCommand("SELECT centre_id, seq, kind, payload::text FROM ledger ORDER BY centre_id, seq", conn))
+        await using (var cmd = new NpgsqlCommand("SELECT centre_id, seq, kind, payload FROM ledger ORDER BY centre_id, seq", conn))
         {
             cmd.CommandTimeout = 0;
             await using var reader = await cmd.ExecuteReaderAsync();

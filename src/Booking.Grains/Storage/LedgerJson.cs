@@ -9,7 +9,8 @@ public static class LedgerJson
 {
     public static JsonSerializerOptions Options { get; } = new(JsonSerializerDefaults.Web)
     {
-        // The ledger stores payloads as jsonb, which reorders keys: "kind" need not come first.
+        // Payloads written while the ledger stored jsonb (before migration 0017) come back in
+        // jsonb's key order: "kind" need not come first.
         AllowOutOfOrderMetadataProperties = true,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
     };

@@ -21,7 +21,7 @@ public sealed class LedgerStore
     {
         await using var connection = await _dataSource.OpenConnectionAsync();
         var rows = await connection.QueryAsync<(long, string)>(
-            "SELECT seq, payload::text FROM ledger WHERE centre_id = @centreId ORDER BY seq", new { centreId });
+            "SELECT seq, payload FROM ledger WHERE centre_id = @centreId ORDER BY seq", new { centreId });
         return rows.AsList();
     }
 
