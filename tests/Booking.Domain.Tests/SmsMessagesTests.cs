@@ -109,6 +109,13 @@ public sealed class SmsMessagesTests
             "Un créneau s'est libéré à Hopital Nord : 1re injection le 01/03 à 09h40, 2e injection le 29/03 à 09h20. Acceptez-le avant le 21/02 à 18h00. Réf. K7M2PQ9XRT",
             offer.Text);
         Assert.Equal(SmsTemplate.WaitlistOffer, offer.Template);
+        var withdrawn = messages.OfferWithdrawn(Booking())!;
+        Assert.Equal(
+            "Faute de doses, le créneau proposé à Hopital Nord n'est plus disponible. Vous restez sur la liste d'attente. Réf. K7M2PQ9XRT",
+            withdrawn.Text);
+        Assert.Equal("waitlist-offer-withdrawn", withdrawn.TemplateName);
+        Assert.True(Gsm7.IsEncodable(withdrawn.Text));
+        Assert.Equal(1, withdrawn.Segments);
     }
 
     [Fact]

@@ -105,6 +105,40 @@ public sealed class SmsOutboxTests(OneSilo fixture) : IClassFixture<OneSilo>
         Assert.Equal(afterCut.Select(r => r.Recipient).Order(StringComparer.Ordinal), offers.Select(r => r.Recipient).Order(StringComparer.Ordinal));
     }
 
+    [Fact]
+    public async Task A_supply_cut_that_takes_back_an_offer_tells_the_person_waiting()
+    {
+        var grains = fixture.Cluster.Client;
+        var centreId = "sms-withdraw-" + Guid.NewGuid().ToString("N")[..12];
+        var centre = await TestCentres.CreateAsync(grains, centreId, doses: 4);
+        var (kept, leaving, waiting) = ("kept-" + centreId, "leaving-" + centreId, "waiting-" + centreId);
+        foreach (var (person, day) in new[] { (kept, 3), (leaving, 4) })
+        {
+            var booked = await TestCentres.Citizens(grains, person).Book(centreId, WithContact(TestCentres.Pair(person, TestCentres.At(day, 9)), person));
+            Assert.True(booked.Succeeded, booked.Problem?.Detail);
+        }
+        // Every dose is taken, so the third person waits; a cancellation then offers them its pair.
+        var joined = await centre.JoinWaitlist("pfizer", Keys(waiting) with { ProtectedContact = "contact-" + waiting });
+        Assert.True(joined.Succeeded, joined.Problem?.Detail);
+        var leavingBooking = (await Outbox(centreId)).Single(r => r.Recipient == "contact-" + leaving).Reference;
+        var cancelled = await TestCentres.Citizens(grains, leaving).Cancel(Keys(leaving).IdentityKey, centreId, leavingBooking, Keys(leaving).BirthDateCheck);
+        Assert.True(cancelled.Succeeded, cancelled.Problem?.Detail);
+        var offer = (await centre.FindWaitlistEntry(joined.Value!.EntryId, Keys(waiting).BirthDateCheck))?.Offer;
+        Assert.NotNull(offer);
+        var delivery = Assert.Single(await centre.Deliveries());
+
+        // No dose left at all: the kept booking is postponed and the open offer taken back.
+        var cut = await centre.ChangeDelivery(delivery.DeliveryId, new DeliveryChange(null, 0, null, Apply: true));
+        Assert.True(cut.Succeeded, cut.Problem?.Detail);
+
+        var afterCut = (await Outbox(centreId)).SkipWhile(r => r.Template != "waitlist-offer").Skip(1)
+            .Select(r => (r.Template, r.Recipient, r.Reference)).Order().ToArray();
+        var keptBooking = (await Outbox(centreId)).First(r => r.Recipient == "contact-" + kept).Reference;
+        Assert.Equal(
+            new[] { ("booking-postponed", "contact-" + kept, keptBooking), ("waitlist-offer-withdrawn", "contact-" + waiting, offer.Reference) }.Order(),
+            afterCut);
+    }
+
     private static CitizenKeys Keys(string person) => TestCentres.Citizen(person);
 
     private static BookPairCommand WithContact(BookPairCommand command, string person) =>

@@ -124,11 +124,12 @@ public sealed partial class CentreGrain(
         var postponed = fact.Postponed.Select(r => _centre.FindBooking(r)!).ToArray();
         var plan = new SupplyCutPlan(postponed, _centre.Bookings.Count(b => b.Vaccine == changed.Vaccine && Centre.HoldsPlace(b)) - postponed.Length);
         var released = postponed.Where(b => b.Status == BookingStatus.Confirmed).ToArray();
+        var withdrawn = postponed.Where(b => b.Status == BookingStatus.Offered).ToArray();
         await Record(fact, now, a => a with
         {
             // Withdrawn offers were never claimed; postponed bookings free their holder to book again.
             CitizenReleases = released.Select(b => new CitizenBookingRow(b.IdentityKey, b.Reference, Id)).ToArray(),
-            Sms = Outbox(now, released.Select(Messages.Postponed).ToArray()),
+            Sms = Outbox(now, [.. released.Select(Messages.Postponed), .. withdrawn.Select(Messages.OfferWithdrawn)]),
         });
         await OfferFreedPlaces();
         return Result<SupplyCutInfo>.Ok(plan.ToInfo(changed, now));

@@ -4,7 +4,7 @@ using Booking.Grains.Domain;
 namespace Booking.Grains.Notifications;
 
 /// <summary>What the citizen is told, in French, when a centre decides something about their booking.</summary>
-public enum SmsTemplate { BookingConfirmed, BookingRescheduled, BookingCancelled, BookingPostponed, WaitlistOffer }
+public enum SmsTemplate { BookingConfirmed, BookingRescheduled, BookingCancelled, BookingPostponed, WaitlistOffer, WaitlistOfferWithdrawn }
 
 /// <summary>One SMS to send: the citizen's contact still protected (only the dispatcher may read
 /// it), and a text that holds no personal data.</summary>
@@ -20,6 +20,7 @@ public sealed record SmsMessage(string Reference, SmsTemplate Template, string P
         SmsTemplate.BookingCancelled => "booking-cancelled",
         SmsTemplate.BookingPostponed => "booking-postponed",
         SmsTemplate.WaitlistOffer => "waitlist-offer",
+        SmsTemplate.WaitlistOfferWithdrawn => "waitlist-offer-withdrawn",
         _ => throw new ArgumentOutOfRangeException(nameof(Template), Template, null),
     };
 }
@@ -51,6 +52,11 @@ public sealed class SmsMessages(string centreName, TimeZoneInfo zone)
     public SmsMessage? Offered(BookingRecord held, DateTimeOffset expiresAt) =>
         Compose(held, SmsTemplate.WaitlistOffer,
             $"Un créneau s'est libéré à {_centre} : {Injections(held.Appointments)}. Acceptez-le avant le {When(expiresAt)}. Réf. {held.Reference}");
+
+    /// <summary>A supply cut took back a held pair; the person keeps their place on the waitlist.</summary>
+    public SmsMessage? OfferWithdrawn(BookingRecord held) =>
+        Compose(held, SmsTemplate.WaitlistOfferWithdrawn,
+            $"Faute de doses, le créneau proposé à {_centre} n'est plus disponible. Vous restez sur la liste d'attente. Réf. {held.Reference}");
 
     private static SmsMessage? Compose(BookingRecord booking, SmsTemplate template, string text) =>
         booking.ProtectedContact is { } contact ? new SmsMessage(booking.Reference, template, contact, text) : null;
