@@ -106,7 +106,7 @@ internal sealed class LedgerData
     }
 
     private void Tell(string centreId, SmsMessage message) =>
-        _sms.Add(new SmsOutboxRow(centreId, message.Reference, message.TemplateName, message.ProtectedContact, message.Text, message.Segments, Now));
+        _sms.Add(SmsOutboxRow.For(centreId, message, Now));
 
     private void Write(string centreId, CentreEvent fact) => WriteRaw(centreId, fact.Kind, LedgerJson.Serialize(fact));
 

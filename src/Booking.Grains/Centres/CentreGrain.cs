@@ -36,8 +36,6 @@ public sealed partial class CentreGrain(
     private IGrainTimer? _expiryTimer;
     private IGrainTimer? _publishTimer;
     private bool _availabilityChanged;
-    private SmsMessages? _messages;
-    private CentreSettings? _messagesFor;
 
     private string Id => this.GetPrimaryKeyString();
 
@@ -390,24 +388,11 @@ public sealed partial class CentreGrain(
         }
     }
 
-    /// <summary>The centre's texts, made again when its name or time zone may have changed.</summary>
-    private SmsMessages Messages
-    {
-        get
-        {
-            if (_messages is null || !ReferenceEquals(_messagesFor, _centre.Settings))
-            {
-                _messagesFor = _centre.Settings;
-                _messages = new SmsMessages(_centre.Settings!.Name, _centre.Calendar.Zone);
-            }
-            return _messages;
-        }
-    }
+    /// <summary>The centre's texts, in its current name and time zone.</summary>
+    private SmsMessages Messages => new(_centre.Settings!.Name, _centre.Calendar.Zone);
 
     private SmsOutboxRow[] Outbox(DateTimeOffset now, params SmsMessage?[] messages) =>
-        messages.OfType<SmsMessage>()
-            .Select(m => new SmsOutboxRow(Id, m.Reference, m.TemplateName, m.ProtectedContact, m.Text, m.Segments, now))
-            .ToArray();
+        messages.OfType<SmsMessage>().Select(m => SmsOutboxRow.For(Id, m, now)).ToArray();
 
     /// <summary>Applies the fact at once, then waits for its rows to commit with the silo's next batch.</summary>
     private async Task Record(CentreEvent fact, DateTimeOffset now, Func<LedgerAppend, LedgerAppend>? withRows = null)

@@ -33,8 +33,6 @@ public static class Gsm7
         ['–'] = "-", ['—'] = "-", ['…'] = "...", ['\u00A0'] = " ", ['\u202F'] = " ",
     };
 
-    public static bool IsBasic(char c) => BasicLetters.Contains(c);
-
     public static bool IsEncodable(string text) => !text.AsSpan().ContainsAnyExcept(AllLetters);
 
     /// <summary>How many billed messages the text takes: 160 septets (70 UCS-2 units) in one, 153
@@ -72,7 +70,7 @@ public static class Gsm7
                 var bare = c.ToString().Normalize(NormalizationForm.FormD)
                     .Where(d => CharUnicodeInfo.GetUnicodeCategory(d) != UnicodeCategory.NonSpacingMark)
                     .ToArray();
-                folded.Append(bare.Length > 0 && bare.All(IsBasic) ? new string(bare) : c.ToString());
+                folded.Append(bare.Length > 0 && bare.All(BasicLetters.Contains) ? new string(bare) : c.ToString());
             }
         }
         return folded.ToString();

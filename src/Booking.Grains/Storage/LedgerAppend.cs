@@ -1,3 +1,5 @@
+using Booking.Grains.Notifications;
+
 namespace Booking.Grains.Storage;
 
 public sealed record LedgerRow(string CentreId, long Seq, string Kind, string Payload, DateTimeOffset RecordedAt);
@@ -14,7 +16,11 @@ public sealed record CentreDirectoryRow(
 
 /// <summary>An SMS waiting in the outbox: the recipient is the citizen's protected contact, and
 /// <paramref name="Segments"/> is what it will cost against the provider's segments-per-second limit.</summary>
-public sealed record SmsOutboxRow(string CentreId, string Reference, string Template, string Recipient, string Text, int Segments, DateTimeOffset CreatedAt);
+public sealed record SmsOutboxRow(string CentreId, string Reference, string Template, string Recipient, string Text, int Segments, DateTimeOffset CreatedAt)
+{
+    public static SmsOutboxRow For(string centreId, SmsMessage message, DateTimeOffset createdAt) =>
+        new(centreId, message.Reference, message.TemplateName, message.ProtectedContact, message.Text, message.Segments, createdAt);
+}
 
 /// <summary>A centre's bookable first-dose days for one vaccine, as JSON, for the read models.</summary>
 public sealed record AvailabilityRow(string CentreId, string Vaccine, string Days, DateTimeOffset UpdatedAt);
