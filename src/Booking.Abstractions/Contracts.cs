@@ -139,9 +139,29 @@ public sealed record WaitlistInfo(
 /// Bookable first-dose slots as the portal's JSON array
 /// (<c>[{"start","remaining","secondDose":{"earliest","latest"}|null}]</c>), written by the centre
 /// once per change and passed through as it is: listings are the busiest read of launch day.
+/// The JSON is the concatenation of <see cref="Parts"/>, each under <see cref="MaxPartBytes"/>: a
+/// city centre's week is over 100 KB, and one array per rewrite would go to the large object heap,
+/// whose budget then sets off a full collection about once a second at hot centres.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("booking.slot-listing")]
-public sealed record SlotListing([property: Id(0)] byte[] Json);
+public sealed record SlotListing([property: Id(0)] byte[][] Parts)
+{
+    /// <summary>Below the runtime's 85,000-byte large-object threshold.</summary>
+    public const int MaxPartBytes = 64 * 1024;
+
+    public int Length => Parts.Sum(p => p.Length);
+
+    public static SlotListing Of(ReadOnlySpan<byte> json)
+    {
+        var parts = new byte[Math.Max(1, (json.Length + MaxPartBytes - 1) / MaxPartBytes)][];
+        for (var i = 0; i < parts.Length; i++)
+        {
+            var start = i * MaxPartBytes;
+            parts[i] = json.Slice(start, Math.Min(MaxPartBytes, json.Length - start)).ToArray();
+        }
+        return new SlotListing(parts);
+    }
+}
 
 [GenerateSerializer, Immutable, Alias("booking.first-dose-slot")]
 public sealed record SlotInfo(

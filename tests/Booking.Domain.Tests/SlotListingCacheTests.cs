@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Booking.Abstractions;
 using Booking.Grains.Centres;
 using Booking.Grains.Domain;
 
@@ -32,7 +33,7 @@ public class SlotListingCacheTests
                 .Select(s => new Slot(s.Start, s.Remaining, s.SecondEarliest is { } e && s.SecondLatest is { } l ? new Window(e, l) : null)),
             JsonSerializerOptions.Web);
 
-    private static string Text(byte[] json) => System.Text.Encoding.UTF8.GetString(json);
+    private static string Text(SlotListing listing) => System.Text.Encoding.UTF8.GetString(listing.Parts.SelectMany(p => p).ToArray());
 
     [Theory]
     [InlineData("pfizer")]
@@ -45,7 +46,7 @@ public class SlotListingCacheTests
 
         var listing = new SlotListingCache().Get(centre, vaccine, Today, Today.AddDays(6), Now);
 
-        Assert.Equal(Serialized(centre, vaccine, Today, Today.AddDays(6), Now), Text(listing.Json));
+        Assert.Equal(Serialized(centre, vaccine, Today, Today.AddDays(6), Now), Text(listing));
     }
 
     [Theory]
@@ -60,8 +61,8 @@ public class SlotListingCacheTests
 
         var listing = new SlotListingCache().Get(centre, "pfizer", Today, Today.AddDays(6), now);
 
-        Assert.Equal(Serialized(centre, "pfizer", Today, Today.AddDays(6), now), Text(listing.Json));
-        Assert.Contains("\"start\":\"2027-03-02T09:00:00", Text(listing.Json), StringComparison.Ordinal);
+        Assert.Equal(Serialized(centre, "pfizer", Today, Today.AddDays(6), now), Text(listing));
+        Assert.Contains("\"start\":\"2027-03-02T09:00:00", Text(listing), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -78,8 +79,8 @@ public class SlotListingCacheTests
         var afterBooking = cache.Get(centre, "pfizer", Today, Today.AddDays(2), Now);
 
         Assert.NotSame(first, afterBooking);
-        Assert.Contains("{\"start\":\"2027-03-01T09:00:00+01:00\",\"remaining\":1,", Text(afterBooking.Json));
-        Assert.Equal(Serialized(centre, "pfizer", Today, Today.AddDays(2), Now), Text(afterBooking.Json));
+        Assert.Contains("{\"start\":\"2027-03-01T09:00:00+01:00\",\"remaining\":1,", Text(afterBooking));
+        Assert.Equal(Serialized(centre, "pfizer", Today, Today.AddDays(2), Now), Text(afterBooking));
     }
 
     [Fact]
@@ -91,13 +92,28 @@ public class SlotListingCacheTests
 
         var atNine = cache.Get(centre, "janssen", Today, Today.AddDays(28), T.At("2027-03-01T09:00+01:00"));
         Assert.NotSame(atEight, atNine);
-        Assert.StartsWith("[{\"start\":\"2027-03-01T10:00:00+01:00\"", Text(atNine.Json));
+        Assert.StartsWith("[{\"start\":\"2027-03-01T10:00:00+01:00\"", Text(atNine));
 
         // After the last slot of the day nothing starts before tomorrow 09:00, but the horizon moves at midnight.
         var evening = cache.Get(centre, "janssen", Today, Today.AddDays(40), T.At("2027-03-01T23:00+01:00"));
         var nextDay = cache.Get(centre, "janssen", Today, Today.AddDays(40), T.At("2027-03-02T00:30+01:00"));
         Assert.NotSame(evening, nextDay);
-        Assert.Equal(Serialized(centre, "janssen", Today, Today.AddDays(40), T.At("2027-03-02T00:30+01:00")), Text(nextDay.Json));
-        Assert.NotEqual(Text(evening.Json), Text(nextDay.Json));
+        Assert.Equal(Serialized(centre, "janssen", Today, Today.AddDays(40), T.At("2027-03-02T00:30+01:00")), Text(nextDay));
+        Assert.NotEqual(Text(evening), Text(nextDay));
+    }
+
+    [Theory]
+    [InlineData(0, new int[] { 0 })]
+    [InlineData(65_536, new[] { 65_536 })]
+    [InlineData(200_000, new[] { 65_536, 65_536, 65_536, 3_392 })]
+    public void A_listing_is_kept_in_parts_below_the_large_object_threshold(int length, int[] partLengths)
+    {
+        var json = Enumerable.Range(0, length).Select(i => (byte)(i % 251)).ToArray();
+
+        var listing = SlotListing.Of(json);
+
+        Assert.Equal(partLengths, listing.Parts.Select(p => p.Length));
+        Assert.Equal(json, listing.Parts.SelectMany(p => p));
+        Assert.Equal(length, listing.Length);
     }
 }

@@ -14,11 +14,14 @@ public static class FeedData
     public static readonly TimeSpan Cayenne = TimeSpan.FromHours(-3);
 
     public static DayAvailability Day(int day, TimeSpan offset, int seats, int firstHour = 9, int lastHour = 17) =>
-        new(new DateOnly(2027, 3, day),
-            new DateTimeOffset(2027, 3, day, firstHour, 0, 0, offset),
-            new DateTimeOffset(2027, 3, day, lastHour, 0, 0, offset),
-            Slots: seats == 0 ? 0 : Math.Max(1, seats / 2),
-            Seats: seats);
+        new()
+        {
+            Date = new DateOnly(2027, 3, day),
+            FirstStart = new DateTimeOffset(2027, 3, day, firstHour, 0, 0, offset),
+            LastEnd = new DateTimeOffset(2027, 3, day, lastHour, 0, 0, offset),
+            Slots = seats == 0 ? 0 : Math.Max(1, seats / 2),
+            Seats = seats,
+        };
 
     public static CentreAvailability[] Centres() =>
     [

@@ -42,7 +42,7 @@ public static class CentresApi
             v.NeedsSecondDose ? v.MinIntervalDays : null, v.NeedsSecondDose ? v.MaxIntervalDays : null)).ToArray());
 
     /// <summary>The centre writes the listing's JSON (<see cref="SlotResponse"/>[]) itself and keeps it until it changes.</summary>
-    public static async Task<Results<FileContentHttpResult, ProblemHttpResult>> SlotsAsync(
+    public static async Task<Results<SlotListingResult, ProblemHttpResult>> SlotsAsync(
         string centreId, string? vaccine, string? from, string? to, GrainReferences grains, VaccineCatalog catalog, TimeProvider time)
     {
         var input = new Input();
@@ -62,7 +62,7 @@ public static class CentresApi
         {
             return Problems.CentreNotFound(centreId);
         }
-        return TypedResults.Bytes(slots.Json, "application/json");
+        return new SlotListingResult(slots);
     }
 
     public static async Task<Results<Ok<SecondDoseSlotResponse[]>, ProblemHttpResult>> SecondDoseSlotsAsync(

@@ -1,8 +1,21 @@
 namespace Booking.Api.ReadModel;
 
 /// <summary>One day of first-dose availability for one vaccine at one centre: the bookable slots
-/// (free seat and, for two-dose vaccines, a second dose that can go with them, I6).</summary>
-public sealed record DayAvailability(DateOnly Date, DateTimeOffset FirstStart, DateTimeOffset LastEnd, int Slots, int Seats);
+/// (free seat and, for two-dose vaccines, a second dose that can go with them, I6).
+/// Properties rather than constructor parameters: the read model reads thousands of these a second,
+/// and the serializer passes constructor arguments boxed.</summary>
+public sealed record DayAvailability
+{
+    public required DateOnly Date { get; init; }
+
+    public required DateTimeOffset FirstStart { get; init; }
+
+    public required DateTimeOffset LastEnd { get; init; }
+
+    public required int Slots { get; init; }
+
+    public required int Seats { get; init; }
+}
 
 /// <summary>A centre as the directory knows it.</summary>
 public sealed record CentreListing(

@@ -23,6 +23,10 @@ public sealed class SlotListingCache
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_buffer;
 
+    // Likewise the slots a listing is written from: a city centre's week is a thousand of them.
+    [ThreadStatic]
+    private static List<FirstDoseSlot>? t_slots;
+
     public SlotListing Get(Centre centre, string vaccine, DateOnly from, DateOnly to, DateTimeOffset now)
     {
         var today = centre.Calendar.LocalDate(now);
@@ -31,8 +35,10 @@ public sealed class SlotListingCache
         {
             return entry.Listing;
         }
-        var slots = centre.FirstDoseSlots(vaccine, from, to, now);
-        var listing = new SlotListing(Write(slots));
+        var slots = t_slots ??= [];
+        slots.Clear();
+        centre.FirstDoseSlots(vaccine, from, to, now, slots);
+        var listing = Write(slots);
         if (_entries.Count >= Capacity)
         {
             _entries.Clear();
@@ -41,7 +47,7 @@ public sealed class SlotListingCache
         return listing;
     }
 
-    private static byte[] Write(IReadOnlyList<FirstDoseSlot> slots)
+    private static SlotListing Write(List<FirstDoseSlot> slots)
     {
         var buffer = t_buffer ??= new ArrayBufferWriter<byte>(16 * 1024);
         buffer.ResetWrittenCount();
@@ -49,7 +55,8 @@ public sealed class SlotListingCache
         // copied into each slot (two of a slot's three dates were the window's). With the starts
         // formatted directly, a big centre's week went from 477 to 385 µs, query included.
         (DateTimeOffset Earliest, DateTimeOffset Latest)? windowOf = null;
-        var window = Array.Empty<byte>();
+        Span<byte> window = stackalloc byte[WindowBytes];
+        var windowLength = 0;
         using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true }))
         {
             json.WriteStartArray();
@@ -63,10 +70,10 @@ public sealed class SlotListingCache
                     if (windowOf != (earliest, latest))
                     {
                         windowOf = (earliest, latest);
-                        window = WriteWindow(earliest, latest);
+                        windowLength = WriteWindow(window, earliest, latest);
                     }
                     json.WritePropertyName(SecondDoseName);
-                    json.WriteRawValue(window, skipInputValidation: true);
+                    json.WriteRawValue(window[..windowLength], skipInputValidation: true);
                 }
                 else
                 {
@@ -76,36 +83,46 @@ public sealed class SlotListingCache
             }
             json.WriteEndArray();
         }
-        return buffer.WrittenSpan.ToArray();
+        return SlotListing.Of(buffer.WrittenSpan);
     }
 
-    /// <summary>The start as the serializer writes it ("2027-01-05T08:00:00+01:00"), formatted
-    /// directly: slots start on whole seconds, so there is never a fraction to trim.</summary>
+    /// <summary>The start as the serializer writes it ("2027-01-05T08:00:00+01:00").</summary>
     private static void WriteStart(Utf8JsonWriter json, DateTimeOffset start)
     {
-        if (start.Ticks % TimeSpan.TicksPerSecond != 0)
+        Span<byte> text = stackalloc byte[QuotedInstantBytes];
+        if (!TryFormat(text, start))
         {
             json.WriteString(StartName, start);
             return;
         }
         // Written raw, with its quotes: the writer's default encoder would escape the '+'.
-        Span<byte> text = stackalloc byte[27];
+        json.WritePropertyName(StartName);
+        json.WriteRawValue(text, skipInputValidation: true);
+    }
+
+    /// <summary>An instant quoted, as the serializer writes it, formatted directly: slots start on
+    /// whole seconds, so there is never a fraction to trim. False for one that does not.</summary>
+    private static bool TryFormat(Span<byte> text, DateTimeOffset instant)
+    {
+        if (instant.Ticks % TimeSpan.TicksPerSecond != 0)
+        {
+            return false;
+        }
         "\"0000-00-00T00:00:00+00:00\""u8.CopyTo(text);
-        Digits(text.Slice(1, 4), start.Year);
-        Digits(text.Slice(6, 2), start.Month);
-        Digits(text.Slice(9, 2), start.Day);
-        Digits(text.Slice(12, 2), start.Hour);
-        Digits(text.Slice(15, 2), start.Minute);
-        Digits(text.Slice(18, 2), start.Second);
-        if (start.Offset < TimeSpan.Zero)
+        Digits(text.Slice(1, 4), instant.Year);
+        Digits(text.Slice(6, 2), instant.Month);
+        Digits(text.Slice(9, 2), instant.Day);
+        Digits(text.Slice(12, 2), instant.Hour);
+        Digits(text.Slice(15, 2), instant.Minute);
+        Digits(text.Slice(18, 2), instant.Second);
+        if (instant.Offset < TimeSpan.Zero)
         {
             text[20] = (byte)'-';
         }
-        var offset = start.Offset.Duration();
+        var offset = instant.Offset.Duration();
         Digits(text.Slice(21, 2), offset.Hours);
         Digits(text.Slice(24, 2), offset.Minutes);
-        json.WritePropertyName(StartName);
-        json.WriteRawValue(text, skipInputValidation: true);
+        return true;
     }
 
     private static void Digits(Span<byte> into, int value)
@@ -117,24 +134,44 @@ public sealed class SlotListingCache
         }
     }
 
-    private static byte[] WriteWindow(DateTimeOffset earliest, DateTimeOffset latest)
+    /// <summary>Writes <c>{"earliest":…,"latest":…}</c> into <paramref name="into"/>; returns its length.</summary>
+    private static int WriteWindow(Span<byte> into, DateTimeOffset earliest, DateTimeOffset latest)
     {
-        var buffer = new ArrayBufferWriter<byte>(96);
-        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true }))
-        {
-            json.WriteStartObject();
-            json.WriteString(EarliestName, earliest);
-            json.WriteString(LatestName, latest);
-            json.WriteEndObject();
-        }
-        return buffer.WrittenSpan.ToArray();
+        var length = 0;
+        Append(into, ref length, "{\"earliest\":"u8);
+        AppendInstant(into, ref length, earliest);
+        Append(into, ref length, ",\"latest\":"u8);
+        AppendInstant(into, ref length, latest);
+        Append(into, ref length, "}"u8);
+        return length;
     }
+
+    private static void AppendInstant(Span<byte> into, ref int length, DateTimeOffset instant)
+    {
+        if (TryFormat(into[length..], instant))
+        {
+            length += QuotedInstantBytes;
+            return;
+        }
+        // A start with a fraction of a second: the serializer's own text, which is longer.
+        var text = JsonSerializer.SerializeToUtf8Bytes(instant);
+        Append(into, ref length, text);
+    }
+
+    private static void Append(Span<byte> into, ref int length, ReadOnlySpan<byte> text)
+    {
+        text.CopyTo(into[length..]);
+        length += text.Length;
+    }
+
+    private const int QuotedInstantBytes = 27;
+
+    /// <summary>The window's text with the serializer's longest instants ("…T08:00:00.1234567+01:00").</summary>
+    private const int WindowBytes = 32 + 2 * (QuotedInstantBytes + 8);
 
     private static readonly JsonEncodedText StartName = JsonEncodedText.Encode("start");
     private static readonly JsonEncodedText RemainingName = JsonEncodedText.Encode("remaining");
     private static readonly JsonEncodedText SecondDoseName = JsonEncodedText.Encode("secondDose");
-    private static readonly JsonEncodedText EarliestName = JsonEncodedText.Encode("earliest");
-    private static readonly JsonEncodedText LatestName = JsonEncodedText.Encode("latest");
 
     private sealed record Entry(long Version, DateOnly Today, DateTimeOffset ValidUntil, SlotListing Listing);
 }

@@ -12,9 +12,18 @@ public sealed partial class Centre
     public IReadOnlyList<FirstDoseSlot> FirstDoseSlots(string vaccineId, DateOnly from, DateOnly to, DateTimeOffset now)
     {
         var result = new List<FirstDoseSlot>();
+        FirstDoseSlots(vaccineId, from, to, now, result);
+        return result;
+    }
+
+    /// <summary><see cref="FirstDoseSlots(string, DateOnly, DateOnly, DateTimeOffset)"/> added to
+    /// <paramref name="result"/>: a listing writer reuses one list rather than growing a new one for
+    /// each of a city centre's thousand-slot weeks.</summary>
+    public void FirstDoseSlots(string vaccineId, DateOnly from, DateOnly to, DateTimeOffset now, List<FirstDoseSlot> result)
+    {
         if (!TryBookingDays(vaccineId, from, to, now, out var vaccine, out var stock, out var first, out var last))
         {
-            return result;
+            return;
         }
         for (var date = first; date <= last; date = date.AddDays(1))
         {
@@ -40,7 +49,6 @@ public sealed partial class Centre
                 }
             }
         }
-        return result;
     }
 
     /// <summary>
@@ -263,4 +271,4 @@ public sealed partial class Centre
 }
 
 /// <summary>One day of bookable first-dose slots (I6 holds for each) for one vaccine.</summary>
-public sealed record DaySummary(DateOnly Date, DateTimeOffset FirstStart, DateTimeOffset LastEnd, int Slots, int Seats);
+public readonly record struct DaySummary(DateOnly Date, DateTimeOffset FirstStart, DateTimeOffset LastEnd, int Slots, int Seats);

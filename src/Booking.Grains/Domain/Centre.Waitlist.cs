@@ -56,11 +56,12 @@ public sealed partial class Centre
                 continue;
             }
             var today = Calendar.LocalDate(now);
-            var slot = FirstDoseSlots(vaccine.Id, today, today.AddDays(Settings.BookingHorizonDays), now).FirstOrDefault();
-            if (slot is null || !Calendar.TryFind(slot.Start, out var first))
+            var slots = FirstDoseSlots(vaccine.Id, today, today.AddDays(Settings.BookingHorizonDays), now);
+            if (slots.Count == 0 || !Calendar.TryFind(slots[0].Start, out var first))
             {
                 continue;
             }
+            var slot = slots[0];
             var appointments = new List<Appointment> { new(1, slot.Start) };
             if (vaccine.NeedsSecondDose)
             {

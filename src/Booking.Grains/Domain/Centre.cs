@@ -24,7 +24,7 @@ public sealed record SecondDoseRequest(
     string? Initials = null);
 
 /// <summary>A bookable first-dose slot and the range of second-dose starts that can go with it.</summary>
-public sealed record FirstDoseSlot(DateTimeOffset Start, int Remaining, DateTimeOffset? SecondEarliest, DateTimeOffset? SecondLatest);
+public readonly record struct FirstDoseSlot(DateTimeOffset Start, int Remaining, DateTimeOffset? SecondEarliest, DateTimeOffset? SecondLatest);
 
 /// <summary>One day of a vaccine's stock as a manager sees it.</summary>
 public sealed record StockDay(DateOnly Date, int Delivered, int Booked, long Available, int VialsToOpen, int DosesWasted);
