@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.Text.Json;
 using Booking.Abstractions;
 using Booking.Grains.Domain;
@@ -51,53 +52,41 @@ public sealed class SlotListingCache
     {
         var buffer = t_buffer ??= new ArrayBufferWriter<byte>(16 * 1024);
         buffer.ResetWrittenCount();
-        // Every slot of a day has the same second-dose window: it is written once per day and
-        // copied into each slot (two of a slot's three dates were the window's). With the starts
-        // formatted directly, a big centre's week went from 477 to 385 µs, query included.
+        // Written byte by byte rather than through Utf8JsonWriter, which took about 300 ns a slot:
+        // a listing is a thousand objects of one fixed shape. Every slot of a day has the same
+        // second-dose window, so it is formatted once per day and copied into each slot.
         (DateTimeOffset Earliest, DateTimeOffset Latest)? windowOf = null;
         Span<byte> window = stackalloc byte[WindowBytes];
         var windowLength = 0;
-        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true }))
+        for (var i = 0; i < slots.Count; i++)
         {
-            json.WriteStartArray();
-            foreach (var slot in slots)
+            var slot = slots[i];
+            var text = buffer.GetSpan(MaxSlotBytes);
+            var length = 0;
+            Append(text, ref length, i == 0 ? "[{\"start\":"u8 : ",{\"start\":"u8);
+            AppendInstant(text, ref length, slot.Start);
+            Append(text, ref length, ",\"remaining\":"u8);
+            slot.Remaining.TryFormat(text[length..], out var digits, provider: CultureInfo.InvariantCulture);
+            length += digits;
+            Append(text, ref length, ",\"secondDose\":"u8);
+            if (slot.SecondEarliest is { } earliest && slot.SecondLatest is { } latest)
             {
-                json.WriteStartObject();
-                WriteStart(json, slot.Start);
-                json.WriteNumber(RemainingName, slot.Remaining);
-                if (slot.SecondEarliest is { } earliest && slot.SecondLatest is { } latest)
+                if (windowOf != (earliest, latest))
                 {
-                    if (windowOf != (earliest, latest))
-                    {
-                        windowOf = (earliest, latest);
-                        windowLength = WriteWindow(window, earliest, latest);
-                    }
-                    json.WritePropertyName(SecondDoseName);
-                    json.WriteRawValue(window[..windowLength], skipInputValidation: true);
+                    windowOf = (earliest, latest);
+                    windowLength = WriteWindow(window, earliest, latest);
                 }
-                else
-                {
-                    json.WriteNull(SecondDoseName);
-                }
-                json.WriteEndObject();
+                Append(text, ref length, window[..windowLength]);
             }
-            json.WriteEndArray();
+            else
+            {
+                Append(text, ref length, "null"u8);
+            }
+            Append(text, ref length, "}"u8);
+            buffer.Advance(length);
         }
+        buffer.Write(slots.Count == 0 ? "[]"u8 : "]"u8);
         return SlotListing.Of(buffer.WrittenSpan);
-    }
-
-    /// <summary>The start as the serializer writes it ("2027-01-05T08:00:00+01:00").</summary>
-    private static void WriteStart(Utf8JsonWriter json, DateTimeOffset start)
-    {
-        Span<byte> text = stackalloc byte[QuotedInstantBytes];
-        if (!TryFormat(text, start))
-        {
-            json.WriteString(StartName, start);
-            return;
-        }
-        // Written raw, with its quotes: the writer's default encoder would escape the '+'.
-        json.WritePropertyName(StartName);
-        json.WriteRawValue(text, skipInputValidation: true);
     }
 
     /// <summary>An instant quoted, as the serializer writes it, formatted directly: slots start on
@@ -166,12 +155,14 @@ public sealed class SlotListingCache
 
     private const int QuotedInstantBytes = 27;
 
-    /// <summary>The window's text with the serializer's longest instants ("…T08:00:00.1234567+01:00").</summary>
-    private const int WindowBytes = 32 + 2 * (QuotedInstantBytes + 8);
+    /// <summary>The serializer's longest instant, with a fraction of a second.</summary>
+    private const int LongestInstantBytes = QuotedInstantBytes + 8;
 
-    private static readonly JsonEncodedText StartName = JsonEncodedText.Encode("start");
-    private static readonly JsonEncodedText RemainingName = JsonEncodedText.Encode("remaining");
-    private static readonly JsonEncodedText SecondDoseName = JsonEncodedText.Encode("secondDose");
+    private const int WindowBytes = 32 + 2 * LongestInstantBytes;
+
+    /// <summary>A slot's object with its comma: the names, two instants' room, an int and a window.</summary>
+    private const int MaxSlotBytes = 64 + LongestInstantBytes + 11 + WindowBytes;
+
 
     private sealed record Entry(long Version, DateOnly Today, DateTimeOffset ValidUntil, SlotListing Listing);
 }
