@@ -98,12 +98,16 @@ public sealed class SlotListingCache
             return false;
         }
         "\"0000-00-00T00:00:00+00:00\""u8.CopyTo(text);
-        Digits(text.Slice(1, 4), instant.Year);
-        Digits(text.Slice(6, 2), instant.Month);
-        Digits(text.Slice(9, 2), instant.Day);
-        Digits(text.Slice(12, 2), instant.Hour);
-        Digits(text.Slice(15, 2), instant.Minute);
-        Digits(text.Slice(18, 2), instant.Second);
+        // Each of DateTimeOffset's Year, Month, Day… works the date out of the ticks again.
+        var local = instant.DateTime;
+        local.Deconstruct(out var year, out var month, out var day);
+        var time = local.TimeOfDay;
+        Digits(text.Slice(1, 4), year);
+        Digits(text.Slice(6, 2), month);
+        Digits(text.Slice(9, 2), day);
+        Digits(text.Slice(12, 2), time.Hours);
+        Digits(text.Slice(15, 2), time.Minutes);
+        Digits(text.Slice(18, 2), time.Seconds);
         if (instant.Offset < TimeSpan.Zero)
         {
             text[20] = (byte)'-';
