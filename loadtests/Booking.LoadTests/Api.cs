@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -96,24 +97,58 @@ public sealed class Api : IDisposable
             request.Content = new ByteArrayContent(body);
             request.Content.Headers.ContentType = Json;
         }
+        // The client's own timeout ends at the headers; this one also bounds the body.
+        using var call = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        call.CancelAfter(_http.Timeout);
         try
         {
-            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct).ConfigureAwait(false);
+            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, call.Token).ConfigureAwait(false);
             var status = (int)response.StatusCode;
             if (status is >= 200 and < 300)
             {
-                return new CallResult(status, null, keepBody ? await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false) : null);
+                if (keepBody)
+                {
+                    return new CallResult(status, null, await response.Content.ReadAsByteArrayAsync(call.Token).ConfigureAwait(false));
+                }
+                await Drain(response.Content, call.Token).ConfigureAwait(false);
+                return new CallResult(status, null, null);
             }
-            var bytes = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
+            var bytes = await response.Content.ReadAsByteArrayAsync(call.Token).ConfigureAwait(false);
             return new CallResult(status, ProblemType(bytes), bytes);
         }
-        catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
             return new CallResult(0, "timeout", null);
         }
         catch (HttpRequestException e)
         {
             return new CallResult(0, "http-error: " + (e.HttpRequestError.ToString()), null);
+        }
+        catch (HttpIOException e)
+        {
+            // A body cut off after its headers: streamed, the client reports it this way.
+            return new CallResult(0, "http-error: " + e.HttpRequestError, null);
+        }
+    }
+
+    /// <summary>Reads a body nobody looks at through one pooled buffer: buffering it whole, as the
+    /// client does by default, cost the tool a large array for every city centre's week it listed.</summary>
+    private static async Task Drain(HttpContent content, CancellationToken ct)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            await using var body = await content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+            int read;
+            do
+            {
+                read = await body.ReadAsync(buffer, ct).ConfigureAwait(false);
+            }
+            while (read > 0);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
