@@ -164,9 +164,8 @@ public sealed class SlotListingCache
 
     private const int WindowBytes = 32 + 2 * LongestInstantBytes;
 
-    /// <summary>A slot's object with its comma: the names, two instants' room, an int and a window.</summary>
+    /// <summary>A slot's object with its comma: the names, its start, its remaining seats and its window.</summary>
     private const int MaxSlotBytes = 64 + LongestInstantBytes + 11 + WindowBytes;
-
 
     private sealed record Entry(long Version, DateOnly Today, DateTimeOffset ValidUntil, SlotListing Listing);
 }
