@@ -297,7 +297,7 @@ public sealed class LoadRunner
         var vaccine = centre.Vaccines[Random.Shared.Next(centre.Vaccines.Count)];
         var from = _today.AddDays(7 * Random.Shared.Next(0, 4));
         var sent = Stopwatch.GetTimestamp();
-        var result = await _api.Slots(centre.Id, vaccine, from, from.AddDays(_o.ListingDays - 1), keepBody: false, _abort.Token);
+        var result = await _api.Slots(centre.Id, vaccine, from, from.AddDays(_o.ListingDays - 1), _abort.Token);
         var done = Stopwatch.GetTimestamp();
         _m.Listing.Record(sent, done);
         _m.Count(_m.Listings, done);
@@ -365,16 +365,16 @@ public sealed class LoadRunner
             {
                 var from = _today.AddDays(listing.WindowStart);
                 var sent = Stopwatch.GetTimestamp();
-                var result = await _api.Slots(centreId, vaccine, from, from.AddDays(_o.ListingDays - 1), keepBody: true, ct);
+                var (result, listed) = await _api.ListSlots(centreId, vaccine, from, from.AddDays(_o.ListingDays - 1), ct);
                 var done = Stopwatch.GetTimestamp();
                 _m.Listing.Record(sent, done);
                 _m.Count(_m.Listings, done);
                 _m.Outcome("list " + result.Outcome);
-                if (!result.Ok || result.Body is null)
+                if (!result.Ok)
                 {
                     break;
                 }
-                slots = Api.ParseSlots(result.Body);
+                slots = listed;
                 if (slots.Count > 0 || listing.WindowStart + _o.ListingDays > 28)
                 {
                     break;

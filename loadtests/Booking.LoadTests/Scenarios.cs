@@ -35,12 +35,12 @@ public static partial class Scenarios
             ($"slots listing, {o.ReadDays} day(s)", () =>
             {
                 var c = centres[Random.Shared.Next(centres.Count)];
-                return api.Slots(c.Id, c.Vaccines[0], today, today.AddDays(o.ReadDays - 1), keepBody: false, ct);
+                return api.Slots(c.Id, c.Vaccines[0], today, today.AddDays(o.ReadDays - 1), ct);
             }),
             ("slots listing, 7 days", () =>
             {
                 var c = centres[Random.Shared.Next(centres.Count)];
-                return api.Slots(c.Id, c.Vaccines[0], today, today.AddDays(6), keepBody: false, ct);
+                return api.Slots(c.Id, c.Vaccines[0], today, today.AddDays(6), ct);
             }),
         };
         var cpuPort = o.Target.Port;
