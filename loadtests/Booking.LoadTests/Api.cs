@@ -70,8 +70,8 @@ public sealed class Api : IDisposable
         Send(HttpMethod.Get, SlotsPath(centreId, vaccine, from, to), null, _portalKey, null, keepBody: false, ct);
 
     /// <summary>A slots listing read into a pooled buffer and parsed there: a city centre's week is
-    /// 145 KB, and an array of its own each time went to the tool's large object heap, whose full
-    /// collections then paused the tool (and so its latency figures) for up to 0.3 s.</summary>
+    /// 145 KB, and an array of its own each time went to the tool's large object heap, whose budget
+    /// then set off a full collection every few seconds.</summary>
     public async Task<(CallResult Result, List<ListedSlot> Slots)> ListSlots(string centreId, string vaccine, DateOnly from, DateOnly to, CancellationToken ct)
     {
         List<ListedSlot> slots = [];
