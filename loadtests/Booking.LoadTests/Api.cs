@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -7,11 +8,60 @@ using System.Text.Json;
 namespace Booking.LoadTests;
 
 /// <summary>A first-dose slot as listed: its start exactly as the API wrote it (sent back verbatim) and its free seats.</summary>
-public sealed class ListedSlot(string start, int remaining)
+public readonly record struct ListedSlot(ListedSlots Listing, int Index)
 {
-    public string Start { get; } = start;
+    public string Start => Listing.StartOf(Index);
 
-    public int Remaining = remaining;
+    /// <summary>The free seats the tool believes are left, counted down in place as it books.</summary>
+    public ref int Remaining => ref Listing.RemainingOf(Index);
+}
+
+/// <summary>
+/// A listing as the tool keeps it between refreshes: every start's text in one array, the free
+/// seats in another. The tool keeps one per centre and vaccine it books at and replaces it every
+/// 2 s; as an object per slot and a string per start, a city centre's thousand slots lived just
+/// long enough to be promoted, and the tool's collections paused it for up to 0.4 s.
+/// </summary>
+public sealed class ListedSlots : IReadOnlyList<ListedSlot>
+{
+    private readonly byte[] _starts;
+    private readonly int[] _ends;
+    private readonly int[] _remaining;
+
+    public ListedSlots(byte[] starts, int[] ends, int[] remaining)
+    {
+        _starts = starts;
+        _ends = ends;
+        _remaining = remaining;
+    }
+
+    public static ListedSlots Empty { get; } = new([], [], []);
+
+    public int Count => _ends.Length;
+
+    public ListedSlot this[int index] => new(this, index);
+
+    public string StartOf(int index) => Encoding.ASCII.GetString(StartText(index));
+
+    public bool StartIs(int index, string text) => Ascii.Equals(StartText(index), text);
+
+    public ref int RemainingOf(int index) => ref _remaining[index];
+
+    public IEnumerator<ListedSlot> GetEnumerator()
+    {
+        for (var i = 0; i < Count; i++)
+        {
+            yield return this[i];
+        }
+    }
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    private ReadOnlySpan<byte> StartText(int index)
+    {
+        var from = index == 0 ? 0 : _ends[index - 1];
+        return _starts.AsSpan(from, _ends[index] - from);
+    }
 }
 
 /// <summary>The outcome of one HTTP call: status (0 when no answer came), the problem type of a refusal, and the body when asked for.</summary>
@@ -72,9 +122,9 @@ public sealed class Api : IDisposable
     /// <summary>A slots listing read into a pooled buffer and parsed there: a city centre's week is
     /// 145 KB, and an array of its own each time went to the tool's large object heap, whose budget
     /// then set off a full collection every few seconds.</summary>
-    public async Task<(CallResult Result, List<ListedSlot> Slots)> ListSlots(string centreId, string vaccine, DateOnly from, DateOnly to, CancellationToken ct)
+    public async Task<(CallResult Result, ListedSlots Slots)> ListSlots(string centreId, string vaccine, DateOnly from, DateOnly to, CancellationToken ct)
     {
-        List<ListedSlot> slots = [];
+        var slots = ListedSlots.Empty;
         var result = await Send(HttpMethod.Get, SlotsPath(centreId, vaccine, from, to), null, _portalKey, null, keepBody: false, ct,
             body => slots = ParseSlots(body.Span)).ConfigureAwait(false);
         return (result, slots);
@@ -234,24 +284,33 @@ public sealed class Api : IDisposable
     }
 
     /// <summary>A slots listing: top-level objects' start and remaining; nested members are skipped.</summary>
-    public static List<ListedSlot> ParseSlots(ReadOnlySpan<byte> body)
+    public static ListedSlots ParseSlots(ReadOnlySpan<byte> body)
     {
-        var list = new List<ListedSlot>();
         var reader = new Utf8JsonReader(body);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartArray)
         {
-            return list;
+            return ListedSlots.Empty;
         }
+        var starts = new ArrayBufferWriter<byte>(body.Length / 4 + 1);
+        var ends = new List<int>();
+        var seats = new List<int>();
         while (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
         {
-            string? start = null;
+            // The start as written: where it lies in the body, or its unescaped bytes if it was
+            // escaped (the API writes none so).
+            (int Offset, int Length)? start = null;
+            byte[]? unescaped = null;
             var remaining = 0;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 if (reader.ValueTextEquals("start"u8))
                 {
                     reader.Read();
-                    start = reader.GetString();
+                    if (reader.TokenType == JsonTokenType.String)
+                    {
+                        start = ((int)reader.TokenStartIndex + 1, reader.ValueSpan.Length);
+                        unescaped = reader.ValueIsEscaped ? Encoding.UTF8.GetBytes(reader.GetString()!) : null;
+                    }
                 }
                 else if (reader.ValueTextEquals("remaining"u8))
                 {
@@ -264,12 +323,14 @@ public sealed class Api : IDisposable
                     reader.Skip();
                 }
             }
-            if (start is not null && remaining > 0)
+            if (start is { } text && remaining > 0)
             {
-                list.Add(new ListedSlot(start, remaining));
+                starts.Write(unescaped ?? body.Slice(text.Offset, text.Length));
+                ends.Add(starts.WrittenCount);
+                seats.Add(remaining);
             }
         }
-        return list;
+        return new ListedSlots(starts.WrittenSpan.ToArray(), [.. ends], [.. seats]);
     }
 
     /// <summary>A string member at the top level of a JSON object ("reference", "deliveryId").</summary>

@@ -199,8 +199,7 @@ public sealed class LoadRunner
         var vaccine = centre.Vaccines[Random.Shared.Next(centre.Vaccines.Count)];
         var listing = _listings.GetOrAdd((index, vaccine), _ => new Listing());
         var slots = await CurrentSlots(listing, centre.Id, vaccine, ct);
-        var slot = Choose(slots);
-        if (slot is null)
+        if (Choose(slots) is not { } slot)
         {
             _m.Outcome("book skipped: no free slot listed");
             _m.Count(_m.BookingErrors, Stopwatch.GetTimestamp());
@@ -273,8 +272,7 @@ public sealed class LoadRunner
         var centre = _manifest.Centres[index];
         var listing = _listings.GetOrAdd((index, vaccine), _ => new Listing());
         var slots = await CurrentSlots(listing, centre.Id, vaccine, _abort.Token);
-        var slot = Choose(slots, except: currentFirst);
-        if (slot is null)
+        if (Choose(slots, except: currentFirst) is not { } slot)
         {
             _m.Outcome("reschedule skipped: no free slot listed");
             return;
@@ -337,14 +335,14 @@ public sealed class LoadRunner
     }
 
     /// <summary>The listing of a centre and vaccine, from the cache while fresh; one fetch at a time per entry.</summary>
-    private async Task<List<ListedSlot>> CurrentSlots(Listing listing, string centreId, string vaccine, CancellationToken ct)
+    private async Task<ListedSlots> CurrentSlots(Listing listing, string centreId, string vaccine, CancellationToken ct)
     {
-        Task<List<ListedSlot>> pending;
+        Task<ListedSlots> pending;
         lock (listing)
         {
             var age = Stopwatch.GetTimestamp() - listing.FetchedAt;
             var fresh = listing.Slots is not null && age < _listingTtlTicks;
-            var exhausted = listing.Slots is not null && !listing.Slots.Exists(s => Volatile.Read(ref s.Remaining) > 0);
+            var exhausted = listing.Slots is not null && !listing.Slots.Any(s => Volatile.Read(ref s.Remaining) > 0);
             if (fresh && !(exhausted && age > Stopwatch.Frequency / 5))
             {
                 return listing.Slots!;
@@ -354,10 +352,10 @@ public sealed class LoadRunner
         return await pending;
     }
 
-    private async Task<List<ListedSlot>> Fetch(Listing listing, string centreId, string vaccine, CancellationToken ct)
+    private async Task<ListedSlots> Fetch(Listing listing, string centreId, string vaccine, CancellationToken ct)
     {
         await Task.Yield();
-        List<ListedSlot> slots = [];
+        var slots = ListedSlots.Empty;
         try
         {
             // The earliest week with free slots, moving on when a week is gone (bounded: the 28-day horizon).
@@ -395,7 +393,7 @@ public sealed class LoadRunner
     }
 
     /// <summary>A free slot, earlier ones more likely (people take the first they can get).</summary>
-    private static ListedSlot? Choose(List<ListedSlot> slots, string? except = null)
+    private static ListedSlot? Choose(ListedSlots slots, string? except = null)
     {
         if (slots.Count == 0)
         {
@@ -405,12 +403,19 @@ public sealed class LoadRunner
         {
             var u = Random.Shared.NextDouble();
             var slot = slots[(int)(u * u * slots.Count)];
-            if (Volatile.Read(ref slot.Remaining) > 0 && slot.Start != except)
+            if (Volatile.Read(ref slot.Remaining) > 0 && (except is null || !slots.StartIs(slot.Index, except)))
             {
                 return slot;
             }
         }
-        return slots.Find(s => Volatile.Read(ref s.Remaining) > 0 && s.Start != except);
+        for (var i = 0; i < slots.Count; i++)
+        {
+            if (Volatile.Read(ref slots.RemainingOf(i)) > 0 && (except is null || !slots.StartIs(i, except)))
+            {
+                return slots[i];
+            }
+        }
+        return null;
     }
 
     /// <summary>A number written with letters only, so that names stay names after normalisation.</summary>
@@ -428,9 +433,9 @@ public sealed class LoadRunner
 
     private sealed class Listing
     {
-        public List<ListedSlot>? Slots;
+        public ListedSlots? Slots;
         public long FetchedAt;
         public int WindowStart;
-        public Task<List<ListedSlot>>? Pending;
+        public Task<ListedSlots>? Pending;
     }
 }

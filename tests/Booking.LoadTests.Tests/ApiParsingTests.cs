@@ -59,4 +59,21 @@ public class ApiParsingTests
     {
         Assert.Null(Api.ProblemType(Utf8(body)));
     }
+
+    [Fact]
+    public void A_listing_counts_seats_down_in_place_and_matches_starts_without_a_string_each()
+    {
+        var slots = Api.ParseSlots(Utf8("""
+            [
+              {"start":"2030-03-05T09:00:00+01:00","remaining":3,"secondDose":null},
+              {"start":"2030-03-05T10:00:00\u002B01:00","remaining":2,"secondDose":null}
+            ]
+            """));
+
+        Interlocked.Decrement(ref slots[1].Remaining);
+
+        Assert.Equal(["2030-03-05T09:00:00+01:00 3", "2030-03-05T10:00:00+01:00 1"], slots.Select(s => $"{s.Start} {s.Remaining}"));
+        Assert.True(slots.StartIs(1, "2030-03-05T10:00:00+01:00"));
+        Assert.False(slots.StartIs(0, "2030-03-05T10:00:00+01:00"));
+    }
 }
