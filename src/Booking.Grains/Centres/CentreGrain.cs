@@ -436,7 +436,7 @@ public sealed partial class CentreGrain(
         _availabilityChanged = false;
         var now = time.GetUtcNow();
         var rows = _centre.Settings.Vaccines
-            .Select(v => new AvailabilityRow(Id, v, JsonSerializer.Serialize(_centre.DailyAvailability(v, now), LedgerJson.Options), now))
+            .Select(v => new AvailabilityRow(Id, v, AvailabilityDocument.Write(_centre, v, now), now))
             .ToArray();
         try
         {

@@ -59,9 +59,17 @@ public sealed partial class Centre
     public IReadOnlyList<DaySummary> DailyAvailability(string vaccineId, DateTimeOffset now)
     {
         var result = new List<DaySummary>();
+        DailyAvailability(vaccineId, now, result);
+        return result;
+    }
+
+    /// <summary><see cref="DailyAvailability(string, DateTimeOffset)"/> added to <paramref name="result"/>,
+    /// for a publisher that reuses one list.</summary>
+    public void DailyAvailability(string vaccineId, DateTimeOffset now, List<DaySummary> result)
+    {
         if (!TryBookingDays(vaccineId, DateOnly.MinValue, DateOnly.MaxValue, now, out var vaccine, out var stock, out var first, out var last))
         {
-            return result;
+            return;
         }
         var length = TimeSpan.FromMinutes(Settings.SlotMinutes);
         for (var date = first; date <= last; date = date.AddDays(1))
@@ -88,7 +96,6 @@ public sealed partial class Centre
                 result.Add(new DaySummary(date, day.Starts[firstSlot], day.Starts[lastSlot] + length, slots, seats));
             }
         }
-        return result;
     }
 
     /// <summary>The vaccine, its stock and the local dates from <paramref name="from"/> to
