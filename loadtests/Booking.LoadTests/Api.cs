@@ -47,6 +47,22 @@ public sealed class ListedSlots : IReadOnlyList<ListedSlot>
 
     public ref int RemainingOf(int index) => ref _remaining[index];
 
+    /// <summary>Whether the slot still has a seat as far as the tool knows, and is not <paramref name="except"/>.</summary>
+    public bool IsFree(int index, string? except = null) =>
+        Volatile.Read(ref _remaining[index]) > 0 && (except is null || !StartIs(index, except));
+
+    public bool AnyFree()
+    {
+        for (var i = 0; i < Count; i++)
+        {
+            if (IsFree(i))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
     public IEnumerator<ListedSlot> GetEnumerator()
     {
         for (var i = 0; i < Count; i++)

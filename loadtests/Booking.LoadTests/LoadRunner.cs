@@ -342,7 +342,7 @@ public sealed class LoadRunner
         {
             var age = Stopwatch.GetTimestamp() - listing.FetchedAt;
             var fresh = listing.Slots is not null && age < _listingTtlTicks;
-            var exhausted = listing.Slots is not null && !listing.Slots.Any(s => Volatile.Read(ref s.Remaining) > 0);
+            var exhausted = listing.Slots is not null && !listing.Slots.AnyFree();
             if (fresh && !(exhausted && age > Stopwatch.Frequency / 5))
             {
                 return listing.Slots!;
@@ -402,15 +402,15 @@ public sealed class LoadRunner
         for (var attempt = 0; attempt < 8; attempt++)
         {
             var u = Random.Shared.NextDouble();
-            var slot = slots[(int)(u * u * slots.Count)];
-            if (Volatile.Read(ref slot.Remaining) > 0 && (except is null || !slots.StartIs(slot.Index, except)))
+            var index = (int)(u * u * slots.Count);
+            if (slots.IsFree(index, except))
             {
-                return slot;
+                return slots[index];
             }
         }
         for (var i = 0; i < slots.Count; i++)
         {
-            if (Volatile.Read(ref slots.RemainingOf(i)) > 0 && (except is null || !slots.StartIs(i, except)))
+            if (slots.IsFree(i, except))
             {
                 return slots[i];
             }

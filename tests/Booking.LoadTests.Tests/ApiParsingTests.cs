@@ -75,5 +75,12 @@ public class ApiParsingTests
         Assert.Equal(["2030-03-05T09:00:00+01:00 3", "2030-03-05T10:00:00+01:00 1"], slots.Select(s => $"{s.Start} {s.Remaining}"));
         Assert.True(slots.StartIs(1, "2030-03-05T10:00:00+01:00"));
         Assert.False(slots.StartIs(0, "2030-03-05T10:00:00+01:00"));
+        Assert.True(slots.IsFree(1));
+        Assert.False(slots.IsFree(1, except: "2030-03-05T10:00:00+01:00"));
+
+        slots[0].Remaining = 0;
+        slots[1].Remaining = 0;
+
+        Assert.False(slots.AnyFree());
     }
 }
