@@ -66,21 +66,41 @@ public class SlotListingCacheTests
     }
 
     [Fact]
-    public void A_kept_listing_is_served_until_the_centre_changes()
+    public void A_listing_is_kept_from_its_second_read_until_the_centre_changes()
     {
         var centre = Stocked();
         var cache = new SlotListingCache();
         var first = cache.Get(centre, "pfizer", Today, Today.AddDays(2), Now);
+        var second = cache.Get(centre, "pfizer", Today, Today.AddDays(2), Now.AddMinutes(10));
 
-        Assert.Same(first, cache.Get(centre, "pfizer", Today, Today.AddDays(2), Now.AddMinutes(30)));
-        Assert.NotSame(first, cache.Get(centre, "pfizer", Today, Today.AddDays(1), Now));
+        Assert.NotSame(first, second);
+        Assert.Equal(Text(first), Text(second));
+        Assert.Same(second, cache.Get(centre, "pfizer", Today, Today.AddDays(2), Now.AddMinutes(30)));
+        Assert.NotSame(second, cache.Get(centre, "pfizer", Today, Today.AddDays(1), Now));
 
         T.Book(centre, T.Request("R1", "pfizer", T.At("2027-03-01T09:00+01:00")), Now);
         var afterBooking = cache.Get(centre, "pfizer", Today, Today.AddDays(2), Now);
 
-        Assert.NotSame(first, afterBooking);
+        Assert.NotSame(second, afterBooking);
         Assert.Contains("{\"start\":\"2027-03-01T09:00:00+01:00\",\"remaining\":1,", Text(afterBooking));
         Assert.Equal(Serialized(centre, "pfizer", Today, Today.AddDays(2), Now), Text(afterBooking));
+    }
+
+    [Fact]
+    public void A_listing_read_once_between_changes_is_not_kept()
+    {
+        var centre = Stocked();
+        var cache = new SlotListingCache();
+        cache.Get(centre, "pfizer", Today, Today.AddDays(2), Now);
+        T.Book(centre, T.Request("R1", "pfizer", T.At("2027-03-01T09:00+01:00")), Now);
+
+        // The state changed before the second read: that read is a first one again.
+        var afterBooking = cache.Get(centre, "pfizer", Today, Today.AddDays(2), Now);
+        var again = cache.Get(centre, "pfizer", Today, Today.AddDays(2), Now);
+
+        Assert.NotSame(afterBooking, again);
+        Assert.Same(again, cache.Get(centre, "pfizer", Today, Today.AddDays(2), Now));
+        Assert.Equal(Serialized(centre, "pfizer", Today, Today.AddDays(2), Now), Text(again));
     }
 
     [Fact]
@@ -88,14 +108,18 @@ public class SlotListingCacheTests
     {
         var centre = Stocked();
         var cache = new SlotListingCache();
+        cache.Get(centre, "janssen", Today, Today.AddDays(28), Now);
         var atEight = cache.Get(centre, "janssen", Today, Today.AddDays(28), Now);
+        Assert.Same(atEight, cache.Get(centre, "janssen", Today, Today.AddDays(28), Now));
 
         var atNine = cache.Get(centre, "janssen", Today, Today.AddDays(28), T.At("2027-03-01T09:00+01:00"));
         Assert.NotSame(atEight, atNine);
         Assert.StartsWith("[{\"start\":\"2027-03-01T10:00:00+01:00\"", Text(atNine));
 
         // After the last slot of the day nothing starts before tomorrow 09:00, but the horizon moves at midnight.
+        cache.Get(centre, "janssen", Today, Today.AddDays(40), T.At("2027-03-01T23:00+01:00"));
         var evening = cache.Get(centre, "janssen", Today, Today.AddDays(40), T.At("2027-03-01T23:00+01:00"));
+        Assert.Same(evening, cache.Get(centre, "janssen", Today, Today.AddDays(40), T.At("2027-03-01T23:30+01:00")));
         var nextDay = cache.Get(centre, "janssen", Today, Today.AddDays(40), T.At("2027-03-02T00:30+01:00"));
         Assert.NotSame(evening, nextDay);
         Assert.Equal(Serialized(centre, "janssen", Today, Today.AddDays(40), T.At("2027-03-02T00:30+01:00")), Text(nextDay));

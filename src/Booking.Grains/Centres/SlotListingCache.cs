@@ -9,7 +9,8 @@ namespace Booking.Grains.Centres;
 /// <summary>
 /// A centre's latest first-dose listings, already written as JSON. Portals ask for the same week
 /// of the same centre over and over; a listing stands until the centre applies a new fact, its
-/// first slot starts (it would drop out) or the local day turns (the horizon moves).
+/// first slot starts (it would drop out) or the local day turns (the horizon moves). A listing is
+/// kept from its second read in the same state on.
 /// </summary>
 public sealed class SlotListingCache
 {
@@ -32,9 +33,10 @@ public sealed class SlotListingCache
     {
         var today = centre.Calendar.LocalDate(now);
         var key = (vaccine, from, to);
-        if (_entries.TryGetValue(key, out var entry) && entry.Version == centre.Version && entry.Today == today && now < entry.ValidUntil)
+        var current = _entries.TryGetValue(key, out var entry) && entry.Version == centre.Version && entry.Today == today && now < entry.ValidUntil;
+        if (current && entry!.Listing is { } kept)
         {
-            return entry.Listing;
+            return kept;
         }
         var slots = t_slots ??= [];
         slots.Clear();
@@ -44,7 +46,10 @@ public sealed class SlotListingCache
         {
             _entries.Clear();
         }
-        _entries[key] = new Entry(centre.Version, today, slots.Count > 0 ? slots[0].Start : DateTimeOffset.MaxValue, listing);
+        // Kept only when asked for a second time in the same state. In a crowd a busy centre changes
+        // between two reads, and a listing kept until the next change outlived the young generation
+        // just long enough to be copied out of it: listings were most of what each gen0 collection copied.
+        _entries[key] = new Entry(centre.Version, today, slots.Count > 0 ? slots[0].Start : DateTimeOffset.MaxValue, current ? listing : null);
         return listing;
     }
 
@@ -167,5 +172,6 @@ public sealed class SlotListingCache
     /// <summary>A slot's object with its comma: the names, its start, its remaining seats and its window.</summary>
     private const int MaxSlotBytes = 64 + LongestInstantBytes + 11 + WindowBytes;
 
-    private sealed record Entry(long Version, DateOnly Today, DateTimeOffset ValidUntil, SlotListing Listing);
+    /// <summary>The state a listing was last written for, and the listing if it is kept.</summary>
+    private sealed record Entry(long Version, DateOnly Today, DateTimeOffset ValidUntil, SlotListing? Listing);
 }
