@@ -144,6 +144,41 @@ public sealed class FaultTests(OneSilo fixture) : IClassFixture<OneSilo>
         Assert.Equal(1, await check.ExecuteScalarAsync<long>("SELECT count(*) FROM availability WHERE centre_id = @centreId", new { centreId }));
     }
 
+    [Fact]
+    public async Task One_batch_keeps_a_centre_s_last_definition_and_availability_and_a_key_s_first_answer()
+    {
+        var centreId = "once-" + Guid.NewGuid().ToString("N")[..12];
+        var now = DateTimeOffset.UtcNow;
+        await using var dataSource = NpgsqlDataSource.Create(fixture.ConnectionString);
+        var writer = new LedgerWriter(dataSource, NullLogger<LedgerWriter>.Instance);
+        LedgerAppend Decision(long seq) => new(Guid.NewGuid())
+        {
+            Ledger = new LedgerRow(centreId, seq, "test", "{}", now),
+            Idempotency = new IdempotencyRow("test", "key-" + centreId, "hash", 201, "{\"seq\":" + seq + "}", now),
+            Directory = new CentreDirectoryRow(centreId, "Name " + seq, "1 rue", "75001", "Paris", 48.8, 2.3, "Europe/Paris", ["pfizer", "moderna"], now),
+            Availability = [new AvailabilityRow(centreId, "pfizer", "[" + seq + "]", now)],
+        };
+        // Queued before the loop starts, the three decisions are taken as one batch.
+        var decisions = new[] { writer.AppendAsync(Decision(1)), writer.AppendAsync(Decision(2)), writer.AppendAsync(Decision(3)) };
+        await writer.StartAsync(CancellationToken.None);
+        try
+        {
+            await Task.WhenAll(decisions);
+        }
+        finally
+        {
+            await writer.StopAsync(CancellationToken.None);
+        }
+
+        await using var check = fixture.OpenDatabase();
+        Assert.Equal(new[] { 1L, 2L, 3L }, await check.QueryAsync<long>("SELECT seq FROM ledger WHERE centre_id = @centreId ORDER BY seq", new { centreId }));
+        var (name, vaccines) = await check.QuerySingleAsync<(string, string[])>("SELECT name, vaccines FROM centres WHERE id = @centreId", new { centreId });
+        Assert.Equal("Name 3", name);
+        Assert.Equal(["pfizer", "moderna"], vaccines);
+        Assert.Equal("[3]", await check.QuerySingleAsync<string>("SELECT days FROM availability WHERE centre_id = @centreId", new { centreId }));
+        Assert.Equal("{\"seq\":1}", await check.QuerySingleAsync<string>("SELECT response FROM idempotency WHERE key = @key", new { key = "key-" + centreId }));
+    }
+
     private static LedgerAppend Row(Guid writer, string centreId, long seq, string kind) =>
         new(writer) { Ledger = new LedgerRow(centreId, seq, kind, "{}", DateTimeOffset.UtcNow) };
 }

@@ -64,6 +64,8 @@ public sealed partial class LedgerWriter(NpgsqlDataSource dataSource, ILogger<Le
     // Only the writer loop reads or writes this set.
     private readonly HashSet<Guid> _failedWriters = [];
 
+    private readonly BatchRows _rows = new();
+
     public Task AppendAsync(LedgerAppend append)
     {
         var pending = new Pending(append);
@@ -125,121 +127,206 @@ public sealed partial class LedgerWriter(NpgsqlDataSource dataSource, ILogger<Le
 
     private async Task WriteAsync(List<Pending> batch)
     {
-        var appends = batch.Select(p => p.Append).ToList();
-        var ledger = appends.Where(a => a.Ledger is not null).Select(a => a.Ledger!).ToList();
-        var references = appends.Where(a => a.Reference is not null).Select(a => a.Reference!).ToList();
-        var claims = appends.Where(a => a.CitizenClaim is not null).Select(a => a.CitizenClaim!).ToList();
-        var releases = appends.SelectMany(a => a.CitizenReleases).ToList();
-        // A centre configured twice in one batch: only its last definition goes to the directory.
-        var directory = appends.Where(a => a.Directory is not null).Select(a => a.Directory!)
-            .GroupBy(d => d.Id).Select(g => g.Last()).ToList();
-        var availability = appends.SelectMany(a => a.Availability)
-            .GroupBy(r => (r.CentreId, r.Vaccine)).Select(g => g.Last()).ToList();
-        var idempotency = appends.Where(a => a.Idempotency is not null).Select(a => a.Idempotency!)
-            .GroupBy(i => (i.Scope, i.Key)).Select(g => g.First()).ToList();
-        var sms = appends.SelectMany(a => a.Sms).ToList();
-
-        var statement = new BatchStatement();
-        statement.Add(LedgerPart, ledger.Count,
-            Text(ledger.Select(r => r.CentreId)),
-            new NpgsqlParameter<long[]> { TypedValue = ledger.Select(r => r.Seq).ToArray() },
-            Text(ledger.Select(r => r.Kind)),
-            Text(ledger.Select(r => r.Payload)),
-            Times(ledger.Select(r => r.RecordedAt)));
-        statement.Add(ReferencesPart, references.Count,
-            Text(references.Select(r => r.Reference)),
-            Text(references.Select(r => r.CentreId)),
-            Text(references.Select(r => r.IdentityKey)),
-            Times(references.Select(r => r.CreatedAt)));
-        statement.Add(ClaimsPart, claims.Count,
-            Text(claims.Select(r => r.IdentityKey)),
-            Text(claims.Select(r => r.Reference)),
-            Text(claims.Select(r => r.CentreId)),
-            ShardsOf(claims.Select(r => r.IdentityKey)));
-        statement.Add(ReleasesPart, releases.Count,
-            Text(releases.Select(r => r.IdentityKey)),
-            Text(releases.Select(r => r.Reference)));
-        statement.Add(DirectoryPart, directory.Count,
-            Text(directory.Select(d => d.Id)),
-            Text(directory.Select(d => d.Name)),
-            Text(directory.Select(d => d.Address)),
-            Text(directory.Select(d => d.Postcode)),
-            Text(directory.Select(d => d.City)),
-            new NpgsqlParameter<double[]> { TypedValue = directory.Select(d => d.Latitude).ToArray() },
-            new NpgsqlParameter<double[]> { TypedValue = directory.Select(d => d.Longitude).ToArray() },
-            Text(directory.Select(d => d.TimeZone)),
-            Text(directory.Select(d => string.Join(',', d.Vaccines))),
-            Times(directory.Select(d => d.UpdatedAt)));
-        statement.Add(AvailabilityPart, availability.Count,
-            Text(availability.Select(r => r.CentreId)),
-            Text(availability.Select(r => r.Vaccine)),
-            Text(availability.Select(r => r.Days)),
-            Times(availability.Select(r => r.UpdatedAt)));
-        statement.Add(IdempotencyPart, idempotency.Count,
-            Text(idempotency.Select(i => i.Scope)),
-            Text(idempotency.Select(i => i.Key)),
-            Text(idempotency.Select(i => i.RequestHash)),
-            new NpgsqlParameter<int[]> { TypedValue = idempotency.Select(i => i.StatusCode).ToArray() },
-            Text(idempotency.Select(i => i.Response)),
-            Times(idempotency.Select(i => i.CreatedAt)),
-            ShardsOf(idempotency.Select(i => Shards.IdempotencyKey(i.Scope, i.Key))));
-        statement.Add(SmsPart, sms.Count,
-            Text(sms.Select(m => m.CentreId)),
-            Text(sms.Select(m => m.Reference)),
-            Text(sms.Select(m => m.Template)),
-            Text(sms.Select(m => m.Recipient)),
-            Text(sms.Select(m => m.Text)),
-            new NpgsqlParameter<short[]> { TypedValue = sms.Select(m => (short)m.Segments).ToArray() },
-            Times(sms.Select(m => m.CreatedAt)));
-        if (statement.IsEmpty)
+        _rows.Clear();
+        foreach (var pending in batch)
+        {
+            _rows.Add(pending.Append);
+        }
+        if (_rows.Parts == 0)
         {
             return;
         }
-        await using var command = statement.ToCommand(dataSource);
+        await using var command = dataSource.CreateCommand(StatementFor(_rows.Parts));
+        _rows.Bind(command.Parameters);
         await command.ExecuteNonQueryAsync();
     }
 
-    private static NpgsqlParameter<string[]> Text(IEnumerable<string> values) => new() { TypedValue = values.ToArray() };
+    private static readonly string[] PartTemplates =
+        [LedgerPart, ReferencesPart, ClaimsPart, ReleasesPart, DirectoryPart, AvailabilityPart, IdempotencyPart, SmsPart];
 
-    /// <summary>The shard grain that owns each key, which reads the key back when it activates.</summary>
-    private static NpgsqlParameter<short[]> ShardsOf(IEnumerable<string> keys) => new() { TypedValue = keys.Select(k => (short)Shards.Of(k)).ToArray() };
+    /// <summary>How many parameters each part takes: its placeholders {0}, {1}, ….</summary>
+    private static readonly int[] ParameterCounts = [5, 4, 4, 2, 10, 4, 7, 7];
 
-    private static NpgsqlParameter<DateTime[]> Times(IEnumerable<DateTimeOffset> values) =>
-        new() { TypedValue = values.Select(v => v.UtcDateTime).ToArray() };
+    // One statement text per combination of parts, built once: the same text each time is also
+    // what lets each connection reuse its prepared statement for it.
+    private static readonly string?[] Statements = new string?[1 << PartTemplates.Length];
+
+    private static string StatementFor(int parts)
+    {
+        if (Statements[parts] is { } known)
+        {
+            return known;
+        }
+        var texts = new List<string>();
+        var next = 1;
+        for (var part = 0; part < PartTemplates.Length; part++)
+        {
+            if ((parts & (1 << part)) == 0)
+            {
+                continue;
+            }
+            var count = ParameterCounts[part];
+            var positions = Enumerable.Range(next, count).Select(n => (object)("$" + n)).ToArray();
+            texts.Add(string.Format(CultureInfo.InvariantCulture, PartTemplates[part], positions));
+            next += count;
+        }
+        // Every part but the last is a data-modifying CTE, which PostgreSQL runs in the same
+        // transaction as the last: the whole batch commits or nothing does.
+        var statement = texts.Count == 1
+            ? texts[0]
+            : "WITH " + string.Join(",\n", texts.SkipLast(1).Select((text, i) => $"part{i} AS (\n{text}\n)")) + "\n" + texts[^1];
+        return Statements[parts] = statement;
+    }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "A ledger batch of {Count} decisions did not commit")]
     private partial void LogBatchFailed(int count, Exception exception);
 
-    /// <summary>One statement, so that the whole batch commits or nothing does: every part but the
-    /// last is a data-modifying CTE, which PostgreSQL runs in the same transaction as the last.</summary>
-    private sealed class BatchStatement
+    /// <summary>The rows of one batch, gathered column by column in one pass over its decisions.
+    /// Only the writer loop uses it, one batch at a time.</summary>
+    private sealed class BatchRows
     {
-        private readonly List<string> _parts = [];
-        private readonly List<NpgsqlParameter> _parameters = [];
+        private readonly List<LedgerRow> _ledger = [];
+        private readonly List<BookingReferenceRow> _references = [];
+        private readonly List<CitizenBookingRow> _claims = [];
+        private readonly List<CitizenBookingRow> _releases = [];
+        private readonly Dictionary<string, CentreDirectoryRow> _directory = [];
+        private readonly Dictionary<(string CentreId, string Vaccine), AvailabilityRow> _availability = [];
+        private readonly Dictionary<(string Scope, string Key), IdempotencyRow> _idempotency = [];
+        private readonly List<SmsOutboxRow> _sms = [];
 
-        public bool IsEmpty => _parts.Count == 0;
+        /// <summary>Which parts have rows, one bit each, in the order of <see cref="PartTemplates"/>.</summary>
+        public int Parts =>
+            (_ledger.Count > 0 ? 1 : 0) | (_references.Count > 0 ? 2 : 0) | (_claims.Count > 0 ? 4 : 0) | (_releases.Count > 0 ? 8 : 0)
+            | (_directory.Count > 0 ? 16 : 0) | (_availability.Count > 0 ? 32 : 0) | (_idempotency.Count > 0 ? 64 : 0) | (_sms.Count > 0 ? 128 : 0);
 
-        /// <summary>Adds a part whose placeholders {0}, {1}, … stand for <paramref name="parameters"/> in
-        /// order, unless it has no rows to write.</summary>
-        public void Add(string part, int rows, params NpgsqlParameter[] parameters)
+        public void Clear()
         {
-            if (rows == 0)
-            {
-                return;
-            }
-            var positions = parameters.Select((_, i) => (object)("$" + (_parameters.Count + i + 1))).ToArray();
-            _parts.Add(string.Format(CultureInfo.InvariantCulture, part, positions));
-            _parameters.AddRange(parameters);
+            _ledger.Clear();
+            _references.Clear();
+            _claims.Clear();
+            _releases.Clear();
+            _directory.Clear();
+            _availability.Clear();
+            _idempotency.Clear();
+            _sms.Clear();
         }
 
-        public NpgsqlCommand ToCommand(NpgsqlDataSource dataSource)
+        public void Add(LedgerAppend append)
         {
-            var sql = _parts.Count == 1
-                ? _parts[0]
-                : "WITH " + string.Join(",\n", _parts.SkipLast(1).Select((part, i) => $"part{i} AS (\n{part}\n)")) + "\n" + _parts[^1];
-            var command = dataSource.CreateCommand(sql);
-            command.Parameters.AddRange(_parameters.ToArray());
-            return command;
+            if (append.Ledger is { } ledger)
+            {
+                _ledger.Add(ledger);
+            }
+            if (append.Reference is { } reference)
+            {
+                _references.Add(reference);
+            }
+            if (append.CitizenClaim is { } claim)
+            {
+                _claims.Add(claim);
+            }
+            _releases.AddRange(append.CitizenReleases);
+            // A centre configured twice in one batch: only its last definition goes to the directory,
+            // and likewise its last availability; an Idempotency-Key keeps its first answer.
+            if (append.Directory is { } directory)
+            {
+                _directory[directory.Id] = directory;
+            }
+            foreach (var row in append.Availability)
+            {
+                _availability[(row.CentreId, row.Vaccine)] = row;
+            }
+            if (append.Idempotency is { } idempotency)
+            {
+                _idempotency.TryAdd((idempotency.Scope, idempotency.Key), idempotency);
+            }
+            _sms.AddRange(append.Sms);
+        }
+
+        /// <summary>The parameters of <see cref="StatementFor"/>(<see cref="Parts"/>), in its order.</summary>
+        public void Bind(NpgsqlParameterCollection parameters)
+        {
+            if (_ledger.Count > 0)
+            {
+                parameters.Add(Column(_ledger, r => r.CentreId));
+                parameters.Add(Column(_ledger, r => r.Seq));
+                parameters.Add(Column(_ledger, r => r.Kind));
+                parameters.Add(Column(_ledger, r => r.Payload));
+                parameters.Add(Column(_ledger, r => r.RecordedAt.UtcDateTime));
+            }
+            if (_references.Count > 0)
+            {
+                parameters.Add(Column(_references, r => r.Reference));
+                parameters.Add(Column(_references, r => r.CentreId));
+                parameters.Add(Column(_references, r => r.IdentityKey));
+                parameters.Add(Column(_references, r => r.CreatedAt.UtcDateTime));
+            }
+            if (_claims.Count > 0)
+            {
+                parameters.Add(Column(_claims, r => r.IdentityKey));
+                parameters.Add(Column(_claims, r => r.Reference));
+                parameters.Add(Column(_claims, r => r.CentreId));
+                // The shard grain that owns each key reads it back when it activates.
+                parameters.Add(Column(_claims, r => (short)Shards.Of(r.IdentityKey)));
+            }
+            if (_releases.Count > 0)
+            {
+                parameters.Add(Column(_releases, r => r.IdentityKey));
+                parameters.Add(Column(_releases, r => r.Reference));
+            }
+            if (_directory.Count > 0)
+            {
+                var directory = _directory.Values.ToList();
+                parameters.Add(Column(directory, d => d.Id));
+                parameters.Add(Column(directory, d => d.Name));
+                parameters.Add(Column(directory, d => d.Address));
+                parameters.Add(Column(directory, d => d.Postcode));
+                parameters.Add(Column(directory, d => d.City));
+                parameters.Add(Column(directory, d => d.Latitude));
+                parameters.Add(Column(directory, d => d.Longitude));
+                parameters.Add(Column(directory, d => d.TimeZone));
+                parameters.Add(Column(directory, d => string.Join(',', d.Vaccines)));
+                parameters.Add(Column(directory, d => d.UpdatedAt.UtcDateTime));
+            }
+            if (_availability.Count > 0)
+            {
+                var availability = _availability.Values.ToList();
+                parameters.Add(Column(availability, r => r.CentreId));
+                parameters.Add(Column(availability, r => r.Vaccine));
+                parameters.Add(Column(availability, r => r.Days));
+                parameters.Add(Column(availability, r => r.UpdatedAt.UtcDateTime));
+            }
+            if (_idempotency.Count > 0)
+            {
+                var idempotency = _idempotency.Values.ToList();
+                parameters.Add(Column(idempotency, i => i.Scope));
+                parameters.Add(Column(idempotency, i => i.Key));
+                parameters.Add(Column(idempotency, i => i.RequestHash));
+                parameters.Add(Column(idempotency, i => i.StatusCode));
+                parameters.Add(Column(idempotency, i => i.Response));
+                parameters.Add(Column(idempotency, i => i.CreatedAt.UtcDateTime));
+                parameters.Add(Column(idempotency, i => (short)Shards.Of(Shards.IdempotencyKey(i.Scope, i.Key))));
+            }
+            if (_sms.Count > 0)
+            {
+                parameters.Add(Column(_sms, m => m.CentreId));
+                parameters.Add(Column(_sms, m => m.Reference));
+                parameters.Add(Column(_sms, m => m.Template));
+                parameters.Add(Column(_sms, m => m.Recipient));
+                parameters.Add(Column(_sms, m => m.Text));
+                parameters.Add(Column(_sms, m => (short)m.Segments));
+                parameters.Add(Column(_sms, m => m.CreatedAt.UtcDateTime));
+            }
+        }
+
+        private static NpgsqlParameter<T[]> Column<TRow, T>(List<TRow> rows, Func<TRow, T> value)
+        {
+            var column = new T[rows.Count];
+            for (var i = 0; i < column.Length; i++)
+            {
+                column[i] = value(rows[i]);
+            }
+            return new NpgsqlParameter<T[]> { TypedValue = column };
         }
     }
 
