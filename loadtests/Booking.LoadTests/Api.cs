@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections;
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -50,6 +51,15 @@ public sealed class ListedSlots : IReadOnlyList<ListedSlot>
     /// <summary>Whether the slot still has a seat as far as the tool knows, and is not <paramref name="except"/>.</summary>
     public bool IsFree(int index, string? except = null) =>
         Volatile.Read(ref _remaining[index]) > 0 && (except is null || !StartIs(index, except));
+
+    /// <summary>Whether the slot starts at <paramref name="instant"/> or later.</summary>
+    public bool StartsFrom(int index, DateTimeOffset instant)
+    {
+        var text = StartText(index);
+        Span<char> chars = stackalloc char[text.Length];
+        Encoding.ASCII.GetChars(text, chars);
+        return DateTimeOffset.TryParse(chars, CultureInfo.InvariantCulture, DateTimeStyles.None, out var start) && start >= instant;
+    }
 
     public bool AnyFree()
     {

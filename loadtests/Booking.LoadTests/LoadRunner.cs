@@ -392,31 +392,39 @@ public sealed class LoadRunner
         return slots;
     }
 
-    /// <summary>A free slot, earlier ones more likely (people take the first they can get).</summary>
+    /// <summary>
+    /// A free slot, earlier ones more likely (people take the first they can get), but none that
+    /// starts within <see cref="StartMargin"/>: with a listing up to its TTL old and seconds of
+    /// queueing in a saturated run, such a slot may have started by the time the centre decides,
+    /// and the engine rightly refuses it as a validation error that is the tool's, not the system's.
+    /// </summary>
     private static ListedSlot? Choose(ListedSlots slots, string? except = null)
     {
         if (slots.Count == 0)
         {
             return null;
         }
+        var notBefore = DateTimeOffset.UtcNow + StartMargin;
         for (var attempt = 0; attempt < 8; attempt++)
         {
             var u = Random.Shared.NextDouble();
             var index = (int)(u * u * slots.Count);
-            if (slots.IsFree(index, except))
+            if (slots.IsFree(index, except) && slots.StartsFrom(index, notBefore))
             {
                 return slots[index];
             }
         }
         for (var i = 0; i < slots.Count; i++)
         {
-            if (slots.IsFree(i, except))
+            if (slots.IsFree(i, except) && slots.StartsFrom(i, notBefore))
             {
                 return slots[i];
             }
         }
         return null;
     }
+
+    private static readonly TimeSpan StartMargin = TimeSpan.FromMinutes(1);
 
     /// <summary>A number written with letters only, so that names stay names after normalisation.</summary>
     public static string Letters(long n)

@@ -83,4 +83,21 @@ public class ApiParsingTests
 
         Assert.False(slots.AnyFree());
     }
+
+    [Fact]
+    public void A_listed_start_is_compared_as_an_instant_whatever_its_offset()
+    {
+        var slots = Api.ParseSlots(Utf8("""
+            [
+              {"start":"2030-03-05T09:00:00+01:00","remaining":3,"secondDose":null},
+              {"start":"2030-03-05T10:00:00-04:00","remaining":2,"secondDose":null}
+            ]
+            """));
+        var utcEight = new DateTimeOffset(2030, 3, 5, 8, 0, 0, TimeSpan.Zero);
+
+        Assert.True(slots.StartsFrom(0, utcEight));
+        Assert.False(slots.StartsFrom(0, utcEight.AddSeconds(1)));
+        Assert.True(slots.StartsFrom(1, utcEight.AddHours(6)));
+        Assert.False(slots.StartsFrom(1, utcEight.AddHours(6).AddTicks(1)));
+    }
 }
