@@ -419,6 +419,10 @@ public class CentreModelProperties
             {
                 Assert.Equal(Describe(expected), Describe(shown));
             }
+            // A search that stops early (the waitlist's earliest slot) finds the same first slots.
+            var firstTwo = new List<FirstDoseSlot>();
+            engine.FirstDoseSlots(vaccine, from, to, now, firstTwo, limit: 2);
+            Assert.Equal(expected.Take(2).Select(Exactly), firstTwo.Select(Exactly));
             foreach (var slot in shown.Where(_ => T.Catalog[vaccine].NeedsSecondDose))
             {
                 var outcome = model.DecideBook(vaccine, slot.Start, null, "probe", now);

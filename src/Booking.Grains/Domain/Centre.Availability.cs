@@ -18,8 +18,9 @@ public sealed partial class Centre
 
     /// <summary><see cref="FirstDoseSlots(string, DateOnly, DateOnly, DateTimeOffset)"/> added to
     /// <paramref name="result"/>: a listing writer reuses one list rather than growing a new one for
-    /// each of a city centre's thousand-slot weeks.</summary>
-    public void FirstDoseSlots(string vaccineId, DateOnly from, DateOnly to, DateTimeOffset now, List<FirstDoseSlot> result)
+    /// each of a city centre's thousand-slot weeks. Stops once <paramref name="result"/> holds
+    /// <paramref name="limit"/> slots.</summary>
+    public void FirstDoseSlots(string vaccineId, DateOnly from, DateOnly to, DateTimeOffset now, List<FirstDoseSlot> result, int limit = int.MaxValue)
     {
         if (!TryBookingDays(vaccineId, from, to, now, out var vaccine, out var stock, out var first, out var last))
         {
@@ -46,6 +47,10 @@ public sealed partial class Centre
                 if (remaining > 0 && day.Starts[i] > now)
                 {
                     result.Add(new FirstDoseSlot(day.Starts[i], remaining, earliest, latest));
+                    if (result.Count >= limit)
+                    {
+                        return;
+                    }
                 }
             }
         }

@@ -48,6 +48,7 @@ public sealed partial class Centre
             return null;
         }
         var tried = new HashSet<string>(StringComparer.Ordinal);
+        var earliest = new List<FirstDoseSlot>(1);
         foreach (var entry in _waiting)
         {
             if (_offers.ContainsKey(entry.Id) || !tried.Add(entry.Vaccine) || !_catalog.TryGet(entry.Vaccine, out var vaccine)
@@ -56,12 +57,14 @@ public sealed partial class Centre
                 continue;
             }
             var today = Calendar.LocalDate(now);
-            var slots = FirstDoseSlots(vaccine.Id, today, today.AddDays(Settings.BookingHorizonDays), now);
-            if (slots.Count == 0 || !Calendar.TryFind(slots[0].Start, out var first))
+            // The earliest bookable slot only: the search stops at it instead of listing the horizon.
+            earliest.Clear();
+            FirstDoseSlots(vaccine.Id, today, today.AddDays(Settings.BookingHorizonDays), now, earliest, limit: 1);
+            if (earliest.Count == 0 || !Calendar.TryFind(earliest[0].Start, out var first))
             {
                 continue;
             }
-            var slot = slots[0];
+            var slot = earliest[0];
             var appointments = new List<Appointment> { new(1, slot.Start) };
             if (vaccine.NeedsSecondDose)
             {
