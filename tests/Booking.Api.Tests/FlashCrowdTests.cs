@@ -132,4 +132,32 @@ public sealed class FlashCrowdTests(ApiFixture api, ITestOutputHelper output) : 
             $"Centre grain alone: {pairs} concurrent pairs confirmed (durable) in {clock.Elapsed.TotalMilliseconds:0} ms: " +
             $"{pairs / clock.Elapsed.TotalSeconds:0} confirmed bookings/s.");
     }
+
+    [Fact]
+    public async Task Listings_read_at_once_over_many_ranges_each_come_back_whole()
+    {
+        var centreId = await api.CreateCentreAsync(new CentreSpec(Lines: 2, IdPrefix: "lists"), DeliverySpec.Today(1000));
+        using var portal = api.Portal();
+        var from = TestData.Today.AddDays(1);
+        // More ranges than a centre keeps listings for, so most reads are first reads, each written
+        // afresh on whichever thread runs the centre: every answer must be whole and the same.
+        var ranges = Enumerable.Range(0, 16).Select(days => from.AddDays(days)).ToArray();
+
+        var bodies = await Task.WhenAll(Enumerable.Range(0, 96).Select(async n =>
+        {
+            var to = ranges[n % ranges.Length];
+            using var response = await portal.SlotsResponseAsync(centreId, from, to);
+            return (To: to, Body: await Expect.StatusAsync(response, HttpStatusCode.OK));
+        }));
+
+        foreach (var group in bodies.GroupBy(b => b.To))
+        {
+            var slots = JsonSerializer.Deserialize<SlotDto[]>(group.First().Body, JsonSerializerOptions.Web)!;
+            Assert.NotEmpty(slots);
+            Assert.All(slots, slot => Assert.InRange(DateOnly.FromDateTime(slot.Start.DateTime), from, group.Key));
+            Assert.All(group, b => Assert.Equal(group.First().Body, b.Body));
+            using var again = await portal.SlotsResponseAsync(centreId, from, group.Key);
+            Assert.Equal(group.First().Body, await again.Content.ReadAsStringAsync());
+        }
+    }
 }
