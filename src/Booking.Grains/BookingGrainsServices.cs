@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Booking.Grains.Centres;
 using Booking.Grains.Storage;
 using Microsoft.Extensions.Configuration;
@@ -37,12 +38,16 @@ public static class BookingGrainsServices
     public static string Tuned(string connectionString)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        if (!connectionString.Contains("Max Auto Prepare", StringComparison.OrdinalIgnoreCase))
+        // Npgsql's builder answers true for any keyword it knows; the keys as written tell what is set.
+        var written = new DbConnectionStringBuilder { ConnectionString = connectionString }.Keys.Cast<string>()
+            .Select(key => key.Replace(" ", "", StringComparison.Ordinal)).ToArray();
+        bool Sets(string keyword) => written.Contains(keyword, StringComparer.OrdinalIgnoreCase);
+        if (!Sets("MaxAutoPrepare"))
         {
             builder.MaxAutoPrepare = 64;
             builder.AutoPrepareMinUsages = 2;
         }
-        if (!connectionString.Contains("No Reset On Close", StringComparison.OrdinalIgnoreCase))
+        if (!Sets("NoResetOnClose"))
         {
             builder.NoResetOnClose = true;
         }

@@ -21,10 +21,12 @@ public sealed class ConnectionTuningTests
         Assert.Equal("booking", tuned.Database);
     }
 
-    [Fact]
-    public void Settings_the_connection_string_makes_itself_are_kept()
+    [Theory]
+    [InlineData(";Max Auto Prepare=0;No Reset On Close=false")]
+    [InlineData(";maxautoprepare=0;NoResetOnClose=false")]
+    public void Settings_the_connection_string_makes_itself_are_kept(string settings)
     {
-        var tuned = new NpgsqlConnectionStringBuilder(BookingGrainsServices.Tuned(Plain + ";Max Auto Prepare=0;No Reset On Close=false"));
+        var tuned = new NpgsqlConnectionStringBuilder(BookingGrainsServices.Tuned(Plain + settings));
 
         Assert.Equal(0, tuned.MaxAutoPrepare);
         Assert.False(tuned.NoResetOnClose);
