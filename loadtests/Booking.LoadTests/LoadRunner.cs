@@ -405,18 +405,19 @@ public sealed class LoadRunner
             return null;
         }
         var notBefore = DateTimeOffset.UtcNow + StartMargin;
+        bool Bookable(int index) => slots.IsFree(index, except) && slots.StartsFrom(index, notBefore);
         for (var attempt = 0; attempt < 8; attempt++)
         {
             var u = Random.Shared.NextDouble();
             var index = (int)(u * u * slots.Count);
-            if (slots.IsFree(index, except) && slots.StartsFrom(index, notBefore))
+            if (Bookable(index))
             {
                 return slots[index];
             }
         }
         for (var i = 0; i < slots.Count; i++)
         {
-            if (slots.IsFree(i, except) && slots.StartsFrom(i, notBefore))
+            if (Bookable(i))
             {
                 return slots[i];
             }

@@ -41,7 +41,7 @@ public static class CentresApi
         TypedResults.Ok(catalog.All.Select(v => new VaccineResponse(v.Id, v.Name, v.Cvx, v.DosesPerVial, v.Injections,
             v.NeedsSecondDose ? v.MinIntervalDays : null, v.NeedsSecondDose ? v.MaxIntervalDays : null)).ToArray());
 
-    /// <summary>The centre writes the listing's JSON (<see cref="SlotResponse"/>[]) itself and keeps it until it changes.</summary>
+    /// <summary>The centre writes the listing's JSON (<see cref="SlotResponse"/>[]) itself, and keeps it while it is read again unchanged.</summary>
     public static async Task<Results<SlotListingResult, ProblemHttpResult>> SlotsAsync(
         string centreId, string? vaccine, string? from, string? to, GrainReferences grains, VaccineCatalog catalog, TimeProvider time)
     {

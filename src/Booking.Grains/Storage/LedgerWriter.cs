@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 using System.Threading.Channels;
 using Booking.Abstractions;
 using Microsoft.Extensions.Hosting;
@@ -144,9 +145,6 @@ public sealed partial class LedgerWriter(NpgsqlDataSource dataSource, ILogger<Le
     private static readonly string[] PartTemplates =
         [LedgerPart, ReferencesPart, ClaimsPart, ReleasesPart, DirectoryPart, AvailabilityPart, IdempotencyPart, SmsPart];
 
-    /// <summary>How many parameters each part takes: its placeholders {0}, {1}, ….</summary>
-    private static readonly int[] ParameterCounts = [5, 4, 4, 2, 10, 4, 7, 7];
-
     // One statement text per combination of parts, built once: the same text each time is also
     // what lets each connection reuse its prepared statement for it.
     private static readonly string?[] Statements = new string?[1 << PartTemplates.Length];
@@ -165,7 +163,8 @@ public sealed partial class LedgerWriter(NpgsqlDataSource dataSource, ILogger<Le
             {
                 continue;
             }
-            var count = ParameterCounts[part];
+            // A part takes one parameter per placeholder {0}, {1}, … in its template.
+            var count = Regex.Count(PartTemplates[part], @"\{\d+\}");
             var positions = Enumerable.Range(next, count).Select(n => (object)("$" + n)).ToArray();
             texts.Add(string.Format(CultureInfo.InvariantCulture, PartTemplates[part], positions));
             next += count;
