@@ -61,11 +61,16 @@ public sealed class ListedSlots : IReadOnlyList<ListedSlot>
         return DateTimeOffset.TryParse(chars, CultureInfo.InvariantCulture, DateTimeStyles.None, out var start) && start >= instant;
     }
 
-    public bool AnyFree()
+    /// <summary>Whether the slot is free (and not <paramref name="except"/>) and starts at <paramref name="notBefore"/> or later: one the tool would book.</summary>
+    public bool IsBookable(int index, DateTimeOffset notBefore, string? except = null) =>
+        IsFree(index, except) && StartsFrom(index, notBefore);
+
+    /// <summary>Whether any slot is still bookable; starts are read only for free slots, and the search stops at the first.</summary>
+    public bool AnyBookable(DateTimeOffset notBefore)
     {
         for (var i = 0; i < Count; i++)
         {
-            if (IsFree(i))
+            if (IsBookable(i, notBefore))
             {
                 return true;
             }

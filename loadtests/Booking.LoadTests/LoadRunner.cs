@@ -341,11 +341,11 @@ public sealed class LoadRunner
         lock (listing)
         {
             var age = Stopwatch.GetTimestamp() - listing.FetchedAt;
-            var fresh = listing.Slots is not null && age < _listingTtlTicks;
-            var exhausted = listing.Slots is not null && !listing.Slots.AnyFree();
-            if (fresh && !(exhausted && age > Stopwatch.Frequency / 5))
+            // A listing with nothing bookable left is fetched again early, but not more than 5 times a second.
+            if (listing.Slots is { } slots && age < _listingTtlTicks
+                && (age <= Stopwatch.Frequency / 5 || slots.AnyBookable(DateTimeOffset.UtcNow + StartMargin)))
             {
-                return listing.Slots!;
+                return slots;
             }
             pending = listing.Pending ??= Fetch(listing, centreId, vaccine, ct);
         }
@@ -405,19 +405,18 @@ public sealed class LoadRunner
             return null;
         }
         var notBefore = DateTimeOffset.UtcNow + StartMargin;
-        bool Bookable(int index) => slots.IsFree(index, except) && slots.StartsFrom(index, notBefore);
         for (var attempt = 0; attempt < 8; attempt++)
         {
             var u = Random.Shared.NextDouble();
             var index = (int)(u * u * slots.Count);
-            if (Bookable(index))
+            if (slots.IsBookable(index, notBefore, except))
             {
                 return slots[index];
             }
         }
         for (var i = 0; i < slots.Count; i++)
         {
-            if (Bookable(i))
+            if (slots.IsBookable(i, notBefore, except))
             {
                 return slots[i];
             }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 
 namespace Booking.LoadTests.Tests;
@@ -78,10 +79,31 @@ public class ApiParsingTests
         Assert.True(slots.IsFree(1));
         Assert.False(slots.IsFree(1, except: "2030-03-05T10:00:00+01:00"));
 
+        var longBefore = DateTimeOffset.Parse("2030-03-05T00:00:00Z", CultureInfo.InvariantCulture);
+        Assert.True(slots.AnyBookable(longBefore));
         slots[0].Remaining = 0;
         slots[1].Remaining = 0;
 
-        Assert.False(slots.AnyFree());
+        Assert.False(slots.AnyBookable(longBefore));
+    }
+
+    [Fact]
+    public void A_slot_is_bookable_only_while_free_and_not_yet_too_close_to_its_start()
+    {
+        var slots = Api.ParseSlots(Utf8("""
+            [
+              {"start":"2030-03-05T09:00:00+01:00","remaining":3,"secondDose":null},
+              {"start":"2030-03-05T10:00:00+01:00","remaining":1,"secondDose":null},
+              {"start":"2030-03-05T11:00:00+01:00","remaining":1,"secondDose":null}
+            ]
+            """));
+        slots[1].Remaining = 0;
+        var nineUtc = new DateTimeOffset(2030, 3, 5, 9, 0, 0, TimeSpan.Zero);
+
+        Assert.Equal([false, false, true], Enumerable.Range(0, 3).Select(i => slots.IsBookable(i, nineUtc)));
+        Assert.False(slots.IsBookable(2, nineUtc, except: "2030-03-05T11:00:00+01:00"));
+        Assert.True(slots.AnyBookable(nineUtc));
+        Assert.False(slots.AnyBookable(nineUtc.AddTicks(1).AddHours(1)));
     }
 
     [Fact]
