@@ -79,6 +79,9 @@ public sealed class Store(NpgsqlDataSource db, ListingCache listings, ILogger<St
         var existing = await conn.QuerySingleOrDefaultAsync<DateTime?>("SELECT stock_origin FROM centres WHERE id = @id FOR UPDATE", new { id = def.Id }, tx);
         if (existing is not null)
         {
+            // Every booking holds its (centre, vaccine) stock row until it commits: taking them all
+            // first means the count below sees every booking that was in flight.
+            await conn.ExecuteAsync("SELECT 1 FROM stock WHERE centre_id = @id ORDER BY vaccine FOR UPDATE", new { id = def.Id }, tx);
             var active = await conn.ExecuteScalarAsync<long>("SELECT count(*) FROM bookings WHERE centre_id = @id AND status = 'confirmed'", new { id = def.Id }, tx);
             if (active > 0)
             {
