@@ -24,4 +24,4 @@ app.MapBookingsApi();
 app.MapWaitlistApi();
 app.MapFhirFeed();
 
-app.Run();
+await app.RunWithBoundedStopAsync();

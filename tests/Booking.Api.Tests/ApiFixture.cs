@@ -187,7 +187,7 @@ public class ApiFixture : WebApplicationFactory<Program>, IAsyncLifetime
 
     public static string UniqueName(string prefix) => $"{prefix}_{Guid.NewGuid():N}"[..Math.Min(prefix.Length + 17, 63)];
 
-    private static int FreeTcpPort()
+    public static int FreeTcpPort()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
