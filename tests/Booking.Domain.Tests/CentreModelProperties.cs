@@ -456,6 +456,23 @@ public class CentreModelProperties
         }
         SameState(engine, plain, model, checkFrom, now);
         SameState(engine, ledger, model, checkFrom, now);
+
+        // From a snapshot taken at several points, then the facts after it, as an activation does.
+        foreach (var taken in new[] { 1, facts.Count / 3, 2 * facts.Count / 3, facts.Count }.Where(k => k >= 1).Distinct())
+        {
+            var before = new Centre(engine.Id, T.Catalog);
+            foreach (var fact in facts.Take(taken))
+            {
+                before.Apply(fact);
+            }
+            var restored = CentreSnapshot.Read(engine.Id, T.Catalog, CentreSnapshot.Write(before));
+            Assert.Equal(before.Version, restored.Version);
+            foreach (var fact in facts.Skip(taken))
+            {
+                restored.Apply(fact);
+            }
+            SameState(engine, restored, model, checkFrom, now);
+        }
     }
 
     private static void SameState(Centre engine, Centre rebuilt, CentreModel model, DateOnly checkFrom, DateTimeOffset now)
@@ -480,7 +497,12 @@ public class CentreModelProperties
                 Enumerable.Range(0, count).Select(i => engine.Booked(new SlotRef(day, i))),
                 Enumerable.Range(0, count).Select(i => rebuilt.Booked(new SlotRef(day, i))));
         }
+        Assert.Equal(engine.Version, rebuilt.Version);
+        Assert.Equal(engine.StockOrigin, rebuilt.StockOrigin);
+        Assert.Equal(engine.ActiveByIdentity.OrderBy(a => a.Key, StringComparer.Ordinal), rebuilt.ActiveByIdentity.OrderBy(a => a.Key, StringComparer.Ordinal));
         Assert.Equal(BookingsOf(engine), BookingsOf(rebuilt));
+        Assert.Equal(engine.Waiting.Select(T.Describe), rebuilt.Waiting.Select(T.Describe));
+        Assert.Equal(engine.Offers.Select(T.Describe).Order(StringComparer.Ordinal), rebuilt.Offers.Select(T.Describe).Order(StringComparer.Ordinal));
         Assert.Equal(engine.Deliveries.OrderBy(d => d.Key, StringComparer.Ordinal), rebuilt.Deliveries.OrderBy(d => d.Key, StringComparer.Ordinal));
         Assert.Equal(engine.Settings! with { OpeningHours = [], ClosedDates = [], Vaccines = [] },
             rebuilt.Settings! with { OpeningHours = [], ClosedDates = [], Vaccines = [] });
@@ -492,7 +514,8 @@ public class CentreModelProperties
     private static string[] BookingsOf(Centre centre) =>
         centre.Bookings.OrderBy(b => b.Reference, StringComparer.Ordinal)
             .Select(b => string.Join(" ", new[] { b.Reference, b.IdentityKey, b.BirthDateCheck, b.Vaccine, b.Status.ToString(), T.Iso(b.BookedAt),
-                    $"#{b.Number} {b.MinIntervalDays}-{b.MaxIntervalDays} {b.FirstDoseGivenOn}" }
-                .Concat(b.Appointments.Select(a => $"{a.Dose}@{T.Iso(a.Start)}"))))
+                    $"#{b.Number} {b.MinIntervalDays}-{b.MaxIntervalDays} {b.FirstDoseGivenOn} {b.ProtectedContact} {b.Initials}" }
+                .Concat(b.Appointments.Select(a => $"{a.Dose}@{T.Iso(a.Start)}"))
+                .Concat(b.Given?.Select(a => $"given {a.Dose}@{T.Iso(a.Start)}") ?? [])))
             .ToArray();
 }

@@ -82,4 +82,9 @@ internal static class T
     public static string Iso(DateTimeOffset instant) => Iso([instant])[0];
 
     public static string? Iso(DateTimeOffset? instant) => instant is { } i ? Iso(i) : null;
+
+    public static string Describe(WaitlistEntry e) =>
+        $"{e.Id} {e.Vaccine} {e.IdentityKey} {e.BirthDateCheck} {Iso(e.JoinedAt)} {e.PostponedReference} {e.ProtectedContact} {e.Initials}";
+
+    public static string Describe(WaitlistOffer o) => $"{Describe(o.Entry)} -> {o.Reference} until {Iso(o.ExpiresAt)}";
 }

@@ -70,6 +70,50 @@ public sealed partial class Centre
         _calendar = new CentreCalendar(c.Settings);
         // A new calendar may place existing appointments differently, and the forecast rule may
         // have changed: recount seats and stock from the bookings and deliveries themselves.
+        Recount();
+    }
+
+    /// <summary>
+    /// Takes the state a snapshot holds (<see cref="CentreSnapshot"/>), in the order it was
+    /// written, and counts seats and stock from it, as a change of settings does.
+    /// </summary>
+    internal void Restore(
+        CentreConfigured configured, long version, IEnumerable<Delivery> deliveries, IEnumerable<BookingRecord> bookings,
+        IEnumerable<KeyValuePair<string, string>> activeByIdentity, IEnumerable<WaitlistEntry> waiting, IEnumerable<WaitlistOffer> offers,
+        IEnumerable<string> stockedVaccines)
+    {
+        if (Version != 0)
+        {
+            throw new InvalidOperationException("Only a new centre is restored from a snapshot.");
+        }
+        foreach (var delivery in deliveries)
+        {
+            _deliveries.Add(delivery.Id, delivery);
+        }
+        foreach (var booking in bookings)
+        {
+            _bookings.Add(booking.Reference, booking);
+        }
+        foreach (var (identityKey, reference) in activeByIdentity)
+        {
+            _activeByIdentity.Add(identityKey, reference);
+        }
+        _waiting.AddRange(waiting);
+        foreach (var offer in offers)
+        {
+            _offers.Add(offer.Entry.Id, offer);
+        }
+        ApplyConfigured(configured);
+        // A vaccine whose bookings and deliveries all went away keeps its (empty) stock timeline.
+        foreach (var vaccine in stockedVaccines)
+        {
+            TimelineFor(vaccine);
+        }
+        Version = version;
+    }
+
+    private void Recount()
+    {
         _seats.Clear();
         _stock.Clear();
         foreach (var delivery in _deliveries.Values)

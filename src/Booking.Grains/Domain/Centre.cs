@@ -67,6 +67,15 @@ public sealed partial class Centre
 
     public IReadOnlyDictionary<string, Delivery> Deliveries => _deliveries;
 
+    /// <summary>The day stock is counted from.</summary>
+    internal DateOnly StockOrigin => _stockOrigin;
+
+    /// <summary>Each identity holding an active booking here, and that booking's reference.</summary>
+    internal IReadOnlyDictionary<string, string> ActiveByIdentity => _activeByIdentity;
+
+    /// <summary>The vaccines that have a stock timeline, even an empty one.</summary>
+    internal IReadOnlyCollection<string> StockedVaccines => _stock.Keys;
+
     public IEnumerable<BookingRecord> Bookings => _bookings.Values;
 
     public BookingRecord? FindBooking(string reference) => _bookings.GetValueOrDefault(reference);
