@@ -24,6 +24,9 @@ public abstract class ClusterFixture(short silos) : IAsyncLifetime
 
     public string ConnectionString { get; private set; } = null!;
 
+    /// <summary>How many facts a centre records between two snapshots, in these clusters.</summary>
+    public const int SnapshotEvery = 5;
+
     public async Task InitializeAsync()
     {
         var server = Environment.GetEnvironmentVariable("BOOKING_TEST_PG")
@@ -36,6 +39,8 @@ public abstract class ClusterFixture(short silos) : IAsyncLifetime
         builder.ConfigureHostConfiguration(c => c.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["ConnectionStrings:Booking"] = ConnectionString,
+            // Often enough that every test's centres also go through snapshots when they reactivate.
+            ["Booking:Centres:SnapshotEvery"] = SnapshotEvery.ToString(System.Globalization.CultureInfo.InvariantCulture),
         }));
         builder.AddSiloBuilderConfigurator<SiloConfigurator>();
         builder.AddClientBuilderConfigurator<ClientConfigurator>();

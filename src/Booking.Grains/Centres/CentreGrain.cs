@@ -7,6 +7,7 @@ using Booking.Grains.Notifications;
 using Booking.Grains.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using Orleans.Concurrency;
 
 namespace Booking.Grains.Centres;
@@ -32,6 +33,8 @@ public sealed partial class CentreGrain(
     private readonly SlotListingCache _listings = new();
     private Centre _centre = null!;
     private long _seq;
+    private long _snapshotSeq;
+    private Task _snapshotSaving = Task.CompletedTask;
     private bool _broken;
     private IGrainTimer? _expiryTimer;
     private IGrainTimer? _publishTimer;
@@ -39,10 +42,23 @@ public sealed partial class CentreGrain(
 
     private string Id => this.GetPrimaryKeyString();
 
+    /// <summary>Rebuilds the centre from its latest snapshot and the facts after it (all its facts when it has none).</summary>
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _centre = new Centre(Id, VaccineCatalog.Default);
-        foreach (var (seq, payload) in await store.ReadCentreAsync(Id))
+        if (await store.ReadSnapshotAsync(Id) is { Format: CentreSnapshot.Format } snapshot)
+        {
+            try
+            {
+                _centre = CentreSnapshot.Read(Id, VaccineCatalog.Default, snapshot.Payload);
+                _seq = _snapshotSeq = snapshot.Seq;
+            }
+            catch (InvalidDataException ex)
+            {
+                LogSnapshotUnreadable(Id, snapshot.Seq, ex);
+            }
+        }
+        foreach (var (seq, payload) in await store.ReadCentreAsync(Id, afterSeq: _seq))
         {
             _centre.Apply(LedgerJson.Deserialize(payload));
             _seq = seq;
@@ -403,6 +419,8 @@ public sealed partial class CentreGrain(
         };
         _centre.Apply(fact);
         AvailabilityChanged();
+        var snapshot = SnapshotDue() ? CentreSnapshot.Write(_centre) : null;
+        var seq = _seq;
         try
         {
             await writer.AppendAsync(withRows is null ? append : withRows(append));
@@ -413,6 +431,35 @@ public sealed partial class CentreGrain(
             LogCommitFailed(Id, fact.Kind, ex);
             DeactivateOnIdle();
             throw new StorageUnavailableException("The decision could not be recorded. Nothing was confirmed; retry later.");
+        }
+        if (snapshot is not null)
+        {
+            // Stored only now: this fact, and so every earlier one, has committed.
+            _snapshotSaving = SaveSnapshot(seq, snapshot, now);
+        }
+    }
+
+    /// <summary>Enough facts since the last snapshot, and the last one is no longer being saved.</summary>
+    private bool SnapshotDue()
+    {
+        if (_seq - _snapshotSeq < options.Value.SnapshotEvery || !_snapshotSaving.IsCompleted)
+        {
+            return false;
+        }
+        _snapshotSeq = _seq;
+        return true;
+    }
+
+    private async Task SaveSnapshot(long seq, byte[] snapshot, DateTimeOffset now)
+    {
+        try
+        {
+            await store.SaveSnapshotAsync(Id, seq, CentreSnapshot.Format, snapshot, now);
+        }
+        catch (NpgsqlException ex)
+        {
+            // The ledger holds every fact; the next activation only replays more of them.
+            LogSnapshotFailed(Id, seq, ex);
         }
     }
 
@@ -460,6 +507,12 @@ public sealed partial class CentreGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Centre {CentreId}: its availability could not be published; it will try again")]
     private partial void LogPublishFailed(string centreId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Centre {CentreId}: its snapshot at ledger row {Seq} could not be saved; activations replay the facts after the previous one")]
+    private partial void LogSnapshotFailed(string centreId, long seq, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Centre {CentreId}: its snapshot at ledger row {Seq} is unreadable; the centre is rebuilt from its whole ledger")]
+    private partial void LogSnapshotUnreadable(string centreId, long seq, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Centre {CentreId}: a {Kind} decision did not commit; the centre will rebuild from its ledger")]
     private partial void LogCommitFailed(string centreId, string kind, Exception exception);

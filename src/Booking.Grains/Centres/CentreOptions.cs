@@ -11,4 +11,9 @@ public sealed class CentreOptions
 
     /// <summary>How often a centre with open offers looks for expired ones.</summary>
     public TimeSpan OfferExpiryCheck { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How many facts a centre records between two snapshots of its state. Taking one
+    /// costs about as much as replaying a few hundred facts, so activation replays at most this
+    /// many facts after the snapshot.</summary>
+    public int SnapshotEvery { get; set; } = 2000;
 }

@@ -17,12 +17,33 @@ public sealed class LedgerStore
         _answers = new BatchedLookup<(string, string), StoredAnswer>(ReadAnswersAsync);
     }
 
-    public async Task<IReadOnlyList<(long Seq, string Payload)>> ReadCentreAsync(string centreId)
+    /// <summary>The centre's facts after <paramref name="afterSeq"/>, in order.</summary>
+    public async Task<IReadOnlyList<(long Seq, string Payload)>> ReadCentreAsync(string centreId, long afterSeq = 0)
     {
         await using var connection = await _dataSource.OpenConnectionAsync();
         var rows = await connection.QueryAsync<(long, string)>(
-            "SELECT seq, payload FROM ledger WHERE centre_id = @centreId ORDER BY seq", new { centreId });
+            "SELECT seq, payload FROM ledger WHERE centre_id = @centreId AND seq > @afterSeq ORDER BY seq", new { centreId, afterSeq });
         return rows.AsList();
+    }
+
+    /// <summary>The centre's latest snapshot, if it has one.</summary>
+    public async Task<StoredSnapshot?> ReadSnapshotAsync(string centreId)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync();
+        return await connection.QuerySingleOrDefaultAsync<StoredSnapshot>(
+            "SELECT seq AS Seq, format AS Format, payload AS Payload FROM centre_snapshots WHERE centre_id = @centreId", new { centreId });
+    }
+
+    /// <summary>Keeps the snapshot unless the centre already has one of a later row.</summary>
+    public async Task SaveSnapshotAsync(string centreId, long seq, int format, byte[] payload, DateTimeOffset takenAt)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync();
+        await connection.ExecuteAsync(
+            """
+            INSERT INTO centre_snapshots (centre_id, seq, format, payload, taken_at) VALUES (@centreId, @seq, @format, @payload, @takenAt)
+            ON CONFLICT (centre_id) DO UPDATE SET seq = excluded.seq, format = excluded.format, payload = excluded.payload, taken_at = excluded.taken_at
+            WHERE centre_snapshots.seq < excluded.seq
+            """, new { centreId, seq, format, payload, takenAt });
     }
 
     /// <summary>The reference and centre of the identity's active booking, if any.</summary>
@@ -89,3 +110,6 @@ public sealed class LedgerStore
 
     private sealed record StoredAnswer(string RequestHash, int StatusCode, string Response);
 }
+
+/// <summary>A centre's state as of ledger row <see cref="Seq"/>, in snapshot layout <see cref="Format"/>.</summary>
+public sealed record StoredSnapshot(long Seq, int Format, byte[] Payload);
