@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using Booking.Abstractions;
 using Booking.Grains.Centres;
 using BenchmarkDotNet.Attributes;
@@ -139,6 +141,28 @@ public abstract class LargeCentre
         Centre.Apply(fact);
         Facts.Add(fact);
     }
+
+    /// <summary>The facts with bookings carrying what real ones do: 64-character identity key and
+    /// birth-date check, a 250-character protected contact and initials.</summary>
+    protected IEnumerable<CentreEvent> RealSizedFacts()
+    {
+        var contact = "CfDJ8" + new string('x', 245);
+        return Facts.Select(fact => fact is PairBooked booked
+            ? booked with
+            {
+                Booking = booked.Booking with
+                {
+                    IdentityKey = Hex("identity", booked.Booking.IdentityKey),
+                    BirthDateCheck = Hex("check", booked.Booking.BirthDateCheck),
+                    ProtectedContact = contact,
+                    Initials = "M. L.",
+                },
+            }
+            : fact);
+    }
+
+    private static string Hex(string purpose, string value) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(purpose + value)));
 
     private DateTimeOffset SlotStart(DateOnly date, int index) => Centre.Calendar.Day(date).Starts[index];
 

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using BenchmarkDotNet.Attributes;
@@ -27,19 +26,7 @@ public class RebuildBenchmarks : LargeCentre
     public override void Setup()
     {
         base.Setup();
-        var contact = "CfDJ8" + new string('x', 245);
-        _payloads = Facts.Select(fact => fact is PairBooked booked
-                ? booked with
-                {
-                    Booking = booked.Booking with
-                    {
-                        IdentityKey = Hex("identity", booked.Booking.IdentityKey),
-                        BirthDateCheck = Hex("check", booked.Booking.BirthDateCheck),
-                        ProtectedContact = contact,
-                        Initials = "M. L.",
-                    },
-                }
-                : fact)
+        _payloads = RealSizedFacts()
             .Select(fact => JsonbOrder ? InJsonbOrder(JsonNode.Parse(LedgerJson.Serialize(fact))!).ToJsonString() : LedgerJson.Serialize(fact))
             .ToArray();
         Console.WriteLine($"// {_payloads.Length} ledger rows, {_payloads.Sum(p => p.Length) / 1024} KB of JSON");
@@ -66,9 +53,6 @@ public class RebuildBenchmarks : LargeCentre
         }
         return centre.Version;
     }
-
-    private static string Hex(string purpose, string value) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(purpose + value)));
 
     /// <summary>jsonb keeps an object's keys shorter first, then in byte order. Containers are
     /// rebuilt and values copied, since a node belongs to one parent only.</summary>

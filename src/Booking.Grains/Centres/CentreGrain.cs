@@ -51,7 +51,7 @@ public sealed partial class CentreGrain(
             try
             {
                 _centre = CentreSnapshot.Read(Id, VaccineCatalog.Default, snapshot.Payload);
-                _seq = _snapshotSeq = snapshot.Seq;
+                _seq = snapshot.Seq;
             }
             catch (InvalidDataException ex)
             {
@@ -63,6 +63,9 @@ public sealed partial class CentreGrain(
             _centre.Apply(LedgerJson.Deserialize(payload));
             _seq = seq;
         }
+        // Counted from here: after a restart every centre activates at once, and snapshots taken
+        // at their first new facts would all fall in that moment.
+        _snapshotSeq = _seq;
         WatchOffers();
     }
 
@@ -439,10 +442,16 @@ public sealed partial class CentreGrain(
         }
     }
 
-    /// <summary>Enough facts since the last snapshot, and the last one is no longer being saved.</summary>
+    /// <summary>
+    /// Enough facts since the last snapshot, and the last one is no longer being saved. A snapshot
+    /// costs in proportion to the centre's size, so a centre takes one every eighth of its facts
+    /// (at least every 250), up to <see cref="CentreOptions.SnapshotEvery"/>: the facts replayed
+    /// after it stay a small share of a rebuild, and a big centre does not pay for frequent snapshots.
+    /// </summary>
     private bool SnapshotDue()
     {
-        if (_seq - _snapshotSeq < options.Value.SnapshotEvery || !_snapshotSaving.IsCompleted)
+        var every = options.Value.SnapshotEvery;
+        if (_seq - _snapshotSeq < Math.Clamp(_seq / 8, Math.Min(250, every), every) || !_snapshotSaving.IsCompleted)
         {
             return false;
         }

@@ -12,8 +12,7 @@ public sealed class CentreOptions
     /// <summary>How often a centre with open offers looks for expired ones.</summary>
     public TimeSpan OfferExpiryCheck { get; set; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>How many facts a centre records between two snapshots of its state. Taking one
-    /// costs about as much as replaying a few hundred facts, so activation replays at most this
-    /// many facts after the snapshot.</summary>
+    /// <summary>The most facts a centre records between two snapshots of its state (smaller
+    /// centres take them more often): an activation replays at most this many facts after its snapshot.</summary>
     public int SnapshotEvery { get; set; } = 2000;
 }
