@@ -460,18 +460,7 @@ public class CentreModelProperties
         // From a snapshot taken at several points, then the facts after it, as an activation does.
         foreach (var taken in new[] { 1, facts.Count / 3, 2 * facts.Count / 3, facts.Count }.Where(k => k >= 1).Distinct())
         {
-            var before = new Centre(engine.Id, T.Catalog);
-            foreach (var fact in facts.Take(taken))
-            {
-                before.Apply(fact);
-            }
-            var restored = CentreSnapshot.Read(engine.Id, T.Catalog, CentreSnapshot.Write(before));
-            Assert.Equal(before.Version, restored.Version);
-            foreach (var fact in facts.Skip(taken))
-            {
-                restored.Apply(fact);
-            }
-            SameState(engine, restored, model, checkFrom, now);
+            SameState(engine, FactLog.RestoreFromSnapshot(engine.Id, T.Catalog, facts, taken), model, checkFrom, now);
         }
     }
 

@@ -56,16 +56,20 @@ internal sealed class FactLog(Centre centre)
 
     /// <summary>A fresh centre restored from a snapshot taken after the first <paramref name="taken"/>
     /// facts, then given the facts after it, as an activation does.</summary>
-    public Centre RestoreFromSnapshot(int taken)
+    public Centre RestoreFromSnapshot(int taken) => RestoreFromSnapshot(Centre.Id, Centre.Catalog, Facts, taken);
+
+    /// <summary>A centre restored from a snapshot of the first <paramref name="taken"/> of
+    /// <paramref name="facts"/>, then given the rest of them.</summary>
+    public static Centre RestoreFromSnapshot(string centreId, VaccineCatalog catalog, IReadOnlyList<CentreEvent> facts, int taken)
     {
-        var before = new Centre(Centre.Id, Centre.Catalog);
-        foreach (var fact in Facts.Take(taken))
+        var before = new Centre(centreId, catalog);
+        foreach (var fact in facts.Take(taken))
         {
             before.Apply(fact);
         }
-        var restored = CentreSnapshot.Read(Centre.Id, Centre.Catalog, CentreSnapshot.Write(before));
+        var restored = CentreSnapshot.Read(centreId, catalog, CentreSnapshot.Write(before));
         Assert.Equal(before.Version, restored.Version);
-        foreach (var fact in Facts.Skip(taken))
+        foreach (var fact in facts.Skip(taken))
         {
             restored.Apply(fact);
         }
