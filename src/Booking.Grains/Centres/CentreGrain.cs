@@ -7,6 +7,7 @@ using Booking.Grains.Notifications;
 using Booking.Grains.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Microsoft.IO;
 using Npgsql;
 using Orleans.Concurrency;
 
@@ -28,6 +29,13 @@ public sealed partial class CentreGrain(
     IOptions<CentreOptions> options,
     ILogger<CentreGrain> logger) : Grain, ICentreGrain
 {
+    // Shared by every centre of the silo; what it keeps free is bounded.
+    private static readonly RecyclableMemoryStreamManager SnapshotBuffers = new(new RecyclableMemoryStreamManager.Options
+    {
+        MaximumSmallPoolFreeBytes = 16 << 20,
+        MaximumLargePoolFreeBytes = 64 << 20,
+    });
+
     private readonly Guid _activation = Guid.NewGuid();
     private readonly HashSet<string> _uncommitted = new(StringComparer.Ordinal);
     private readonly SlotListingCache _listings = new();
@@ -422,7 +430,7 @@ public sealed partial class CentreGrain(
         };
         _centre.Apply(fact);
         AvailabilityChanged();
-        var snapshot = SnapshotDue() ? CentreSnapshot.Write(_centre) : null;
+        var snapshot = SnapshotDue() ? TakeSnapshot() : null;
         var seq = _seq;
         try
         {
@@ -430,6 +438,7 @@ public sealed partial class CentreGrain(
         }
         catch (LedgerCommitFailedException ex)
         {
+            snapshot?.Dispose();
             _broken = true;
             LogCommitFailed(Id, fact.Kind, ex);
             DeactivateOnIdle();
@@ -442,16 +451,26 @@ public sealed partial class CentreGrain(
         }
     }
 
+    /// <summary>The centre's snapshot in pooled buffers: a big centre's runs to megabytes, and
+    /// fresh arrays that size each time would keep the large object heap churning.</summary>
+    private RecyclableMemoryStream TakeSnapshot()
+    {
+        var stream = SnapshotBuffers.GetStream(nameof(CentreSnapshot));
+        CentreSnapshot.Write(_centre, stream);
+        return stream;
+    }
+
     /// <summary>
     /// Enough facts since the last snapshot, and the last one is no longer being saved. A snapshot
-    /// costs in proportion to the centre's size, so a centre takes one every eighth of its facts
-    /// (at least every 250), up to <see cref="CentreOptions.SnapshotEvery"/>: the facts replayed
-    /// after it stay a small share of a rebuild, and a big centre does not pay for frequent snapshots.
+    /// costs in proportion to the centre's size (about 2 µs a booking), so a centre takes one every
+    /// quarter of its facts, at least 1,000 and at most <see cref="CentreOptions.SnapshotEvery"/>
+    /// apart: that is a few microseconds per fact, and an activation replays at most that many
+    /// facts after its snapshot (1,000 facts take about 13 ms).
     /// </summary>
     private bool SnapshotDue()
     {
         var every = options.Value.SnapshotEvery;
-        if (_seq - _snapshotSeq < Math.Clamp(_seq / 8, Math.Min(250, every), every) || !_snapshotSaving.IsCompleted)
+        if (_seq - _snapshotSeq < Math.Clamp(_seq / 4, Math.Min(1000, every), every) || !_snapshotSaving.IsCompleted)
         {
             return false;
         }
@@ -459,16 +478,19 @@ public sealed partial class CentreGrain(
         return true;
     }
 
-    private async Task SaveSnapshot(long seq, byte[] snapshot, DateTimeOffset now)
+    private async Task SaveSnapshot(long seq, RecyclableMemoryStream snapshot, DateTimeOffset now)
     {
-        try
+        using (snapshot)
         {
-            await store.SaveSnapshotAsync(Id, seq, CentreSnapshot.Format, snapshot, now);
-        }
-        catch (NpgsqlException ex)
-        {
-            // The ledger holds every fact; the next activation only replays more of them.
-            LogSnapshotFailed(Id, seq, ex);
+            try
+            {
+                await store.SaveSnapshotAsync(Id, seq, CentreSnapshot.Format, snapshot.GetBuffer().AsMemory(0, (int)snapshot.Length), now);
+            }
+            catch (NpgsqlException ex)
+            {
+                // The ledger holds every fact; the next activation only replays more of them.
+                LogSnapshotFailed(Id, seq, ex);
+            }
         }
     }
 

@@ -12,7 +12,8 @@ public sealed class CentreOptions
     /// <summary>How often a centre with open offers looks for expired ones.</summary>
     public TimeSpan OfferExpiryCheck { get; set; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>The most facts a centre records between two snapshots of its state (smaller
-    /// centres take them more often): an activation replays at most this many facts after its snapshot.</summary>
+    /// <summary>The most facts a centre records between two snapshots of its state (a quarter of
+    /// its facts, at least 1,000, when that is fewer): an activation replays at most this many
+    /// facts after its snapshot.</summary>
     public int SnapshotEvery { get; set; } = 2000;
 }

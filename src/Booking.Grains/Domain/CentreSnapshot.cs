@@ -19,9 +19,16 @@ public static class CentreSnapshot
 
     public static byte[] Write(Centre centre)
     {
-        var settings = centre.Settings ?? throw new InvalidOperationException("An unconfigured centre has nothing to snapshot.");
         using var buffer = new MemoryStream();
-        using (var w = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true))
+        Write(centre, buffer);
+        return buffer.ToArray();
+    }
+
+    /// <summary>Writes the snapshot to <paramref name="destination"/>, which stays open.</summary>
+    public static void Write(Centre centre, Stream destination)
+    {
+        var settings = centre.Settings ?? throw new InvalidOperationException("An unconfigured centre has nothing to snapshot.");
+        using (var w = new BinaryWriter(destination, Encoding.UTF8, leaveOpen: true))
         {
             w.Write(Magic);
             w.Write(Format);
@@ -52,7 +59,6 @@ public static class CentreSnapshot
             });
             WriteAll(w, centre.StockedVaccines, static (w, v) => w.Write(v));
         }
-        return buffer.ToArray();
     }
 
     /// <summary>The centre as it was when <paramref name="snapshot"/> was written.</summary>

@@ -35,15 +35,20 @@ public sealed class LedgerStore
     }
 
     /// <summary>Keeps the snapshot unless the centre already has one of a later row.</summary>
-    public async Task SaveSnapshotAsync(string centreId, long seq, int format, byte[] payload, DateTimeOffset takenAt)
+    public async Task SaveSnapshotAsync(string centreId, long seq, int format, ReadOnlyMemory<byte> payload, DateTimeOffset takenAt)
     {
-        await using var connection = await _dataSource.OpenConnectionAsync();
-        await connection.ExecuteAsync(
+        await using var command = _dataSource.CreateCommand(
             """
-            INSERT INTO centre_snapshots (centre_id, seq, format, payload, taken_at) VALUES (@centreId, @seq, @format, @payload, @takenAt)
+            INSERT INTO centre_snapshots (centre_id, seq, format, payload, taken_at) VALUES ($1, $2, $3, $4, $5)
             ON CONFLICT (centre_id) DO UPDATE SET seq = excluded.seq, format = excluded.format, payload = excluded.payload, taken_at = excluded.taken_at
             WHERE centre_snapshots.seq < excluded.seq
-            """, new { centreId, seq, format, payload, takenAt });
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = centreId });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = seq });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = format });
+        command.Parameters.Add(new NpgsqlParameter<ReadOnlyMemory<byte>> { TypedValue = payload, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bytea });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = takenAt });
+        await command.ExecuteNonQueryAsync();
     }
 
     /// <summary>The reference and centre of the identity's active booking, if any.</summary>
