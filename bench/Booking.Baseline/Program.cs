@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using Booking.Baseline;
+using Booking.Grains;
 using Booking.Grains.Domain;
 using Npgsql;
 using PhoneNumbers;
@@ -20,15 +21,13 @@ builder.Services.ConfigureHttpJsonOptions(o =>
 });
 var connectionString = builder.Configuration.GetConnectionString("Baseline")
     ?? "Host=127.0.0.1;Port=55450;Username=postgres;Password=booking-dev;Database=booking_baseline";
-var csb = new NpgsqlConnectionStringBuilder(connectionString);
-// Honest tuning for 2 cores: a small pool, automatic preparation of the statements used on every request.
-if (!connectionString.Contains("Maximum Pool Size", StringComparison.OrdinalIgnoreCase))
+// Honest tuning for 2 cores, the engine's own: automatic preparation of the statements used on
+// every request, no pool reset, and a small pool, unless the string sets them.
+var csb = new NpgsqlConnectionStringBuilder(BookingGrainsServices.Tuned(connectionString));
+if (!BookingGrainsServices.Sets(connectionString, "MaximumPoolSize"))
 {
     csb.MaxPoolSize = 16;
 }
-csb.MaxAutoPrepare = csb.MaxAutoPrepare == 0 ? 64 : csb.MaxAutoPrepare;
-csb.AutoPrepareMinUsages = 2;
-csb.NoResetOnClose = true;
 builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(csb.ConnectionString));
 builder.Services.AddSingleton<ListingCache>();
 builder.Services.AddSingleton<Store>();

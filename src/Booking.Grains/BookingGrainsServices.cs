@@ -38,21 +38,23 @@ public static class BookingGrainsServices
     public static string Tuned(string connectionString)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        // Npgsql's builder answers true for any keyword it knows; the keys as written tell what is set.
-        var written = new DbConnectionStringBuilder { ConnectionString = connectionString }.Keys.Cast<string>()
-            .Select(key => key.Replace(" ", "", StringComparison.Ordinal)).ToArray();
-        bool Sets(string keyword) => written.Contains(keyword, StringComparer.OrdinalIgnoreCase);
-        if (!Sets("MaxAutoPrepare"))
+        if (!Sets(connectionString, "MaxAutoPrepare"))
         {
             builder.MaxAutoPrepare = 64;
             builder.AutoPrepareMinUsages = 2;
         }
-        if (!Sets("NoResetOnClose"))
+        if (!Sets(connectionString, "NoResetOnClose"))
         {
             builder.NoResetOnClose = true;
         }
         return builder.ConnectionString;
     }
+
+    /// <summary>Whether the connection string sets <paramref name="keyword"/> (written without spaces,
+    /// in any case). Npgsql's builder answers true for any keyword it knows; the keys as written tell what is set.</summary>
+    public static bool Sets(string connectionString, string keyword) =>
+        new DbConnectionStringBuilder { ConnectionString = connectionString }.Keys.Cast<string>()
+            .Any(key => key.Replace(" ", "", StringComparison.Ordinal).Equals(keyword, StringComparison.OrdinalIgnoreCase));
 
     public static string BookingConnectionString(this IConfiguration configuration) =>
         configuration.GetConnectionString("Booking")

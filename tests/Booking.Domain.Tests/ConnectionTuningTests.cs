@@ -31,4 +31,12 @@ public sealed class ConnectionTuningTests
         Assert.Equal(0, tuned.MaxAutoPrepare);
         Assert.False(tuned.NoResetOnClose);
     }
+
+    [Theory]
+    [InlineData("Host=h;Maximum Pool Size=4", true)]
+    [InlineData("Host=h;maximumpoolsize=4", true)]
+    [InlineData("Host=h;Password='Maximum Pool Size=4'", false)]
+    [InlineData("Host=h", false)]
+    public void A_setting_counts_as_set_only_as_a_key_of_the_string(string connectionString, bool sets) =>
+        Assert.Equal(sets, BookingGrainsServices.Sets(connectionString, "MaximumPoolSize"));
 }
