@@ -21,6 +21,7 @@ public static class BookingGrainsServices
         services.AddSingleton(sp => NpgsqlDataSource.Create(Tuned(sp.GetRequiredService<IConfiguration>().BookingConnectionString())));
         services.AddSingleton<LedgerStore>();
         services.AddSingleton<GrainReferences>();
+        services.AddSingleton<LocalListings>();
         services.AddOptions<CentreOptions>().BindConfiguration("Booking:Centres");
         services.AddSingleton<LedgerWriter>();
         services.TryAddSingleton<ILedgerWriter>(sp => sp.GetRequiredService<LedgerWriter>());

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text.Json;
+using Booking.Grains.Centres;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Booking.Api.Tests;
 
@@ -37,6 +39,39 @@ public sealed class StockAndCancelTests(ApiFixture api) : IClassFixture<ApiFixtu
         Assert.Equal(pairs, (await api.Db.BookingRefsAsync(centreId)).Count);
         // I6: with every dose promised, no first-dose slot is offered any more.
         Assert.Empty(await portal.SlotsAsync(centreId, TestData.Today, TestData.Today.AddDays(27)));
+    }
+
+    [Fact]
+    public async Task A_listing_served_without_the_centre_grain_shows_each_booking_and_cancellation_at_once()
+    {
+        var centreId = await api.CreateCentreAsync(new CentreSpec(Lines: 2, IdPrefix: "kept"), DeliverySpec.Today(100));
+        using var portal = api.Portal();
+        var day = TestData.Today.AddDays(7);
+        var kept = api.Services.GetRequiredService<LocalListings>();
+        var time = api.Services.GetRequiredService<TimeProvider>();
+        var start = TestData.At(day, 10);
+        var carol = CitizenBody.New("Carol", "1990-05-06");
+        async Task<int> RemainingAsync() => (await portal.SlotsAsync(centreId, day, day)).Single(s => s.Start == start).Remaining;
+
+        // The second read in one state keeps the listing; from then on it is served without a grain call.
+        Assert.Null(kept.Find(centreId, "pfizer", day, day, time.GetUtcNow()));
+        Assert.Equal(2, await RemainingAsync());
+        Assert.Equal(2, await RemainingAsync());
+        Assert.NotNull(kept.Find(centreId, "pfizer", day, day, time.GetUtcNow()));
+        Assert.Equal(2, await RemainingAsync());
+
+        var booking = await portal.BookOkAsync(BookingBody.For(centreId, start, citizen: carol));
+        Assert.Null(kept.Find(centreId, "pfizer", day, day, time.GetUtcNow()));
+        Assert.Equal(1, await RemainingAsync());
+        Assert.Equal(1, await RemainingAsync());
+        Assert.NotNull(kept.Find(centreId, "pfizer", day, day, time.GetUtcNow()));
+        Assert.Equal(1, await RemainingAsync());
+
+        using (var cancelled = await portal.CancelAsync(booking.Reference, carol.BirthDate))
+        {
+            await Expect.StatusAsync(cancelled, HttpStatusCode.NoContent);
+        }
+        Assert.Equal(2, await RemainingAsync());
     }
 
     [Fact]

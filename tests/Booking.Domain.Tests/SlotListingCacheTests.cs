@@ -126,6 +126,67 @@ public class SlotListingCacheTests
         Assert.NotEqual(Text(evening), Text(nextDay));
     }
 
+    [Fact]
+    public void Other_threads_find_a_kept_listing_only_while_the_grain_would_serve_it()
+    {
+        var centre = Stocked();
+        var cache = new SlotListingCache();
+        Assert.Null(cache.Find("pfizer", Today, Today.AddDays(2), Now));
+
+        cache.Get(centre, "pfizer", Today, Today.AddDays(2), Now);
+        Assert.Null(cache.Find("pfizer", Today, Today.AddDays(2), Now));
+        var kept = cache.Get(centre, "pfizer", Today, Today.AddDays(2), Now);
+        Assert.Same(kept, cache.Find("pfizer", Today, Today.AddDays(2), Now.AddMinutes(30)));
+        Assert.Null(cache.Find("pfizer", Today, Today.AddDays(1), Now));
+        Assert.Null(cache.Find("janssen", Today, Today.AddDays(2), Now));
+        // Its first slot starts at 09:00.
+        Assert.Null(cache.Find("pfizer", Today, Today.AddDays(2), T.At("2027-03-01T09:00+01:00")));
+
+        T.Book(centre, T.Request("R1", "pfizer", T.At("2027-03-01T09:00+01:00")), Now);
+        Assert.Null(cache.Find("pfizer", Today, Today.AddDays(2), Now));
+
+        cache.Get(centre, "pfizer", Today, Today.AddDays(2), Now);
+        var afterBooking = cache.Get(centre, "pfizer", Today, Today.AddDays(2), Now);
+        Assert.Same(afterBooking, cache.Find("pfizer", Today, Today.AddDays(2), Now));
+        Assert.Contains("{\"start\":\"2027-03-01T09:00:00+01:00\",\"remaining\":1,", Text(afterBooking));
+    }
+
+    [Fact]
+    public void Other_threads_stop_finding_a_listing_when_the_centre_s_day_turns()
+    {
+        var centre = Stocked();
+        var cache = new SlotListingCache();
+        var evening = T.At("2027-03-01T23:00+01:00");
+        cache.Get(centre, "janssen", Today, Today.AddDays(40), evening);
+        var kept = cache.Get(centre, "janssen", Today, Today.AddDays(40), evening);
+
+        Assert.Same(kept, cache.Find("janssen", Today, Today.AddDays(40), T.At("2027-03-01T23:59:59+01:00")));
+        // Midnight in Paris is still 23:00 in UTC: the centre's own day is what counts.
+        Assert.Null(cache.Find("janssen", Today, Today.AddDays(40), T.At("2027-03-02T00:00+01:00")));
+    }
+
+    [Fact]
+    public void A_silo_finds_the_listings_of_the_centre_s_current_activation_only()
+    {
+        var centre = Stocked();
+        var earlier = new SlotListingCache();
+        var current = new SlotListingCache();
+        earlier.Get(centre, "pfizer", Today, Today, Now);
+        earlier.Get(centre, "pfizer", Today, Today, Now);
+        current.Get(centre, "pfizer", Today, Today, Now);
+        var kept = current.Get(centre, "pfizer", Today, Today, Now);
+        var silo = new LocalListings();
+
+        silo.Add("c1", earlier);
+        silo.Add("c1", current);
+        silo.Withdraw("c1", earlier);
+
+        Assert.Same(kept, silo.Find("c1", "pfizer", Today, Today, Now));
+        Assert.Null(silo.Find("c2", "pfizer", Today, Today, Now));
+        silo.Withdraw("c1", current);
+        Assert.Null(silo.Find("c1", "pfizer", Today, Today, Now));
+    }
+
     [Theory]
     [InlineData(0, new int[] { 0 })]
     [InlineData(65_536, new[] { 65_536 })]

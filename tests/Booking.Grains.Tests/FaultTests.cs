@@ -1,8 +1,11 @@
 using Booking.Abstractions;
+using Booking.Grains.Centres;
 using Booking.Grains.Storage;
 using Dapper;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
+using Orleans.TestingHost;
 
 namespace Booking.Grains.Tests;
 
@@ -38,6 +41,40 @@ public sealed class FaultTests(OneSilo fixture) : IClassFixture<OneSilo>
         var booked = await db.ExecuteScalarAsync<long>(
             "SELECT count(*) FROM ledger WHERE centre_id = @centreId AND kind = 'pair-booked'", new { centreId });
         Assert.Equal(2, booked);
+    }
+
+    [Fact]
+    public async Task A_silo_stops_finding_a_centre_s_listings_after_its_next_decision_and_once_it_deactivates()
+    {
+        var grains = fixture.Cluster.Client;
+        var centreId = "listed-" + Guid.NewGuid().ToString("N")[..12];
+        var centre = await TestCentres.CreateAsync(grains, centreId);
+        var silo = Assert.IsType<InProcessSiloHandle>(Assert.Single(fixture.Cluster.GetActiveSilos())).SiloHost.Services.GetRequiredService<LocalListings>();
+        var day = TestCentres.Today().AddDays(3);
+        async Task<SlotListing?> KeptAsync()
+        {
+            await centre.FirstDoseSlots("pfizer", day, day);
+            await centre.FirstDoseSlots("pfizer", day, day);
+            return silo.Find(centreId, "pfizer", day, day, DateTimeOffset.UtcNow);
+        }
+        Assert.NotNull(await KeptAsync());
+
+        FaultyLedgerWriter.FailNext(centreId, 1);
+        await Assert.ThrowsAsync<StorageUnavailableException>(() => centre.BookPair(TestCentres.Pair("lost-" + centreId, TestCentres.At(3, 10))));
+        // The failed decision was applied in memory before its commit failed: what was kept before it is stale.
+        Assert.Null(silo.Find(centreId, "pfizer", day, day, DateTimeOffset.UtcNow));
+
+        var booked = await TestCentres.RetryWhileRecovering(() => centre.BookPair(TestCentres.Pair("next-" + centreId, TestCentres.At(3, 11))));
+        Assert.True(booked.Succeeded, booked.Problem?.Detail);
+        Assert.NotNull(await KeptAsync());
+
+        await grains.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (silo.Find(centreId, "pfizer", day, day, DateTimeOffset.UtcNow) is not null)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The deactivated centre's listings are still found.");
+            await Task.Delay(20);
+        }
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using Booking.Abstractions;
 using Booking.Api.Security;
 using Booking.Grains;
+using Booking.Grains.Centres;
 using Booking.Grains.Domain;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -41,9 +42,10 @@ public static class CentresApi
         TypedResults.Ok(catalog.All.Select(v => new VaccineResponse(v.Id, v.Name, v.Cvx, v.DosesPerVial, v.Injections,
             v.NeedsSecondDose ? v.MinIntervalDays : null, v.NeedsSecondDose ? v.MaxIntervalDays : null)).ToArray());
 
-    /// <summary>The centre writes the listing's JSON (<see cref="SlotResponse"/>[]) itself, and keeps it while it is read again unchanged.</summary>
+    /// <summary>The centre writes the listing's JSON (<see cref="SlotResponse"/>[]) itself, and keeps it while it is read again
+    /// unchanged; a kept listing of a centre active in this silo is served without calling it.</summary>
     public static async Task<Results<SlotListingResult, ProblemHttpResult>> SlotsAsync(
-        string centreId, string? vaccine, string? from, string? to, GrainReferences grains, VaccineCatalog catalog, TimeProvider time)
+        string centreId, string? vaccine, string? from, string? to, GrainReferences grains, LocalListings kept, VaccineCatalog catalog, TimeProvider time)
     {
         var input = new Input();
         var vaccineId = ReadVaccine(input, vaccine, catalog);
@@ -58,11 +60,9 @@ public static class CentresApi
         {
             return Problems.Validation(input.Errors);
         }
-        if (!ManageApi.IsCentreId(centreId) || await grains.Centre(centreId).FirstDoseSlots(vaccineId, first, last) is not { } slots)
-        {
-            return Problems.CentreNotFound(centreId);
-        }
-        return new SlotListingResult(slots);
+        var listing = !ManageApi.IsCentreId(centreId) ? null
+            : kept.Find(centreId, vaccineId, first, last, time.GetUtcNow()) ?? await grains.Centre(centreId).FirstDoseSlots(vaccineId, first, last);
+        return listing is null ? Problems.CentreNotFound(centreId) : new SlotListingResult(listing);
     }
 
     public static async Task<Results<Ok<SecondDoseSlotResponse[]>, ProblemHttpResult>> SecondDoseSlotsAsync(

@@ -27,6 +27,7 @@ public sealed partial class CentreGrain(
     LedgerStore store,
     TimeProvider time,
     IOptions<CentreOptions> options,
+    LocalListings localListings,
     ILogger<CentreGrain> logger) : Grain, ICentreGrain
 {
     // Shared by every centre of the silo; what it keeps free is bounded.
@@ -75,6 +76,13 @@ public sealed partial class CentreGrain(
         // at their first new facts would all fall in that moment.
         _snapshotSeq = _seq;
         WatchOffers();
+        localListings.Add(Id, _listings);
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        localListings.Withdraw(Id, _listings);
+        return Task.CompletedTask;
     }
 
     // ---- set-up and stock --------------------------------------------------------------------

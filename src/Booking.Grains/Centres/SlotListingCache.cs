@@ -10,14 +10,16 @@ namespace Booking.Grains.Centres;
 /// A centre's latest first-dose listings, already written as JSON. Portals ask for the same week
 /// of the same centre over and over; a listing stands until the centre applies a new fact, its
 /// first slot starts (it would drop out) or the local day turns (the horizon moves). A listing is
-/// kept from its second read in the same state on.
+/// kept from its second read in the same state on. Only the centre's grain writes listings; kept
+/// ones are also read from other threads (<see cref="Find"/>), so what is kept is replaced whole,
+/// never changed in place.
 /// </summary>
 public sealed class SlotListingCache
 {
     /// <summary>A few ranges per vaccine: the default week and the next ones a portal pages to.</summary>
     private const int Capacity = 8;
 
-    private readonly Dictionary<(string Vaccine, DateOnly From, DateOnly To), Entry> _entries = [];
+    private volatile Kept _kept = Kept.None;
 
     // One buffer per thread for every listing written on it (writing never awaits): a big centre's
     // week is over 100 KB, so a fresh buffer each time would go to the large object heap, and a
@@ -29,28 +31,40 @@ public sealed class SlotListingCache
     [ThreadStatic]
     private static List<FirstDoseSlot>? t_slots;
 
+    /// <summary>The listing, written afresh unless a kept one is still right. Only on the centre's grain.</summary>
     public SlotListing Get(Centre centre, string vaccine, DateOnly from, DateOnly to, DateTimeOffset now)
     {
         var today = centre.Calendar.LocalDate(now);
-        var key = (vaccine, from, to);
-        var current = _entries.TryGetValue(key, out var entry) && entry.Version == centre.Version && entry.Today == today && now < entry.ValidUntil;
-        if (current && entry!.Listing is { } kept)
+        var kept = _kept;
+        var entry = kept.Find(vaccine, from, to);
+        var current = entry is not null && entry.Version == centre.Version && entry.Today == today && now < entry.ValidUntil;
+        if (current && entry!.Listing is { } listing)
         {
-            return kept;
+            return listing;
         }
         var slots = t_slots ??= [];
         slots.Clear();
         centre.FirstDoseSlots(vaccine, from, to, now, slots);
-        var listing = Write(slots);
-        if (_entries.Count >= Capacity)
-        {
-            _entries.Clear();
-        }
+        listing = Write(slots);
         // Kept only when asked for a second time in the same state. In a crowd a busy centre changes
         // between two reads, and a listing kept until the next change outlived the young generation
         // just long enough to be copied out of it: listings were most of what each gen0 collection copied.
-        _entries[key] = new Entry(centre.Version, today, slots.Count > 0 ? slots[0].Start : DateTimeOffset.MaxValue, current ? listing : null);
+        var written = new Entry(vaccine, from, to, centre.Version, today, centre.Calendar.Zone,
+            slots.Count > 0 ? slots[0].Start : DateTimeOffset.MaxValue, current ? listing : null);
+        _kept = kept.With(centre, written, Capacity);
         return listing;
+    }
+
+    /// <summary>A kept listing that is still right, or null; from any thread, without the grain.</summary>
+    public SlotListing? Find(string vaccine, DateOnly from, DateOnly to, DateTimeOffset now)
+    {
+        var kept = _kept;
+        return kept.Find(vaccine, from, to) is { Listing: { } listing } entry
+            && entry.Version == kept.Centre!.Version
+            && now < entry.ValidUntil
+            && DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, entry.Zone).DateTime) == entry.Today
+            ? listing
+            : null;
     }
 
     private static SlotListing Write(List<FirstDoseSlot> slots)
@@ -172,6 +186,36 @@ public sealed class SlotListingCache
     /// <summary>A slot's object with its comma: the names, its start, its remaining seats and its window.</summary>
     private const int MaxSlotBytes = 64 + LongestInstantBytes + 11 + WindowBytes;
 
-    /// <summary>The state a listing was last written for, and the listing if it is kept.</summary>
-    private sealed record Entry(long Version, DateOnly Today, DateTimeOffset ValidUntil, SlotListing? Listing);
+    /// <summary>The state a range's listing was last written for, and the listing if it is kept.</summary>
+    private sealed record Entry(
+        string Vaccine, DateOnly From, DateOnly To, long Version, DateOnly Today, TimeZoneInfo Zone, DateTimeOffset ValidUntil, SlotListing? Listing);
+
+    /// <summary>The entries of one centre, never changed once published.</summary>
+    private sealed class Kept(Centre? centre, Entry[] entries)
+    {
+        public static readonly Kept None = new(null, []);
+
+        public Centre? Centre { get; } = centre;
+
+        public Entry? Find(string vaccine, DateOnly from, DateOnly to)
+        {
+            foreach (var entry in entries)
+            {
+                if (entry.From == from && entry.To == to && entry.Vaccine == vaccine)
+                {
+                    return entry;
+                }
+            }
+            return null;
+        }
+
+        /// <summary>These entries with <paramref name="written"/> in place of its range's; all others dropped once full.</summary>
+        public Kept With(Centre centre, Entry written, int capacity)
+        {
+            var others = entries.Length < capacity
+                ? entries.Where(e => e.From != written.From || e.To != written.To || e.Vaccine != written.Vaccine)
+                : [];
+            return new Kept(centre, [.. others, written]);
+        }
+    }
 }

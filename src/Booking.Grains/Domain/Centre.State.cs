@@ -4,7 +4,8 @@ public sealed partial class Centre
 {
     public void Apply(CentreEvent fact)
     {
-        Version++;
+        // Listings kept for this version are served from other threads until they see the new number.
+        Volatile.Write(ref _version, _version + 1);
         switch (fact)
         {
             case CentreConfigured c:
@@ -82,7 +83,7 @@ public sealed partial class Centre
         IEnumerable<KeyValuePair<string, string>> activeByIdentity, IEnumerable<WaitlistEntry> waiting, IEnumerable<WaitlistOffer> offers,
         IEnumerable<string> stockedVaccines)
     {
-        if (Version != 0)
+        if (_version != 0)
         {
             throw new InvalidOperationException("Only a new centre is restored from a snapshot.");
         }
@@ -109,7 +110,7 @@ public sealed partial class Centre
         {
             TimelineFor(vaccine);
         }
-        Version = version;
+        _version = version;
     }
 
     private void Recount()

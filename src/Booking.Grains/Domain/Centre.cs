@@ -56,8 +56,11 @@ public sealed partial class Centre
 
     public CentreSettings? Settings { get; private set; }
 
-    /// <summary>How many facts have been applied: anything derived from the state and this number stays right until it changes.</summary>
-    public long Version { get; private set; }
+    private long _version;
+
+    /// <summary>How many facts have been applied: anything derived from the state and this number stays right until it changes.
+    /// Read from other threads too (listings served without a grain call), so each read goes to memory.</summary>
+    public long Version => Volatile.Read(ref _version);
 
     public bool Exists => Settings is not null;
 
