@@ -6,10 +6,10 @@ namespace Booking.Grains.Centres;
 /// <summary>
 /// The kept listings of the centres active in this silo, read by the silo's own HTTP handlers
 /// without a grain call: a city centre's week is asked for many times between two of its changes,
-/// and the call was about a third of what serving one cost. A centre adds its cache when it activates
-/// and withdraws it when it deactivates (another silo may activate it next); a kept listing is
-/// found only while the centre's version is the one it was written for. A miss (the centre lives
-/// on another silo, or keeps nothing for that range) goes to the grain.
+/// and without the call a week's listing is served about half again as fast. A centre adds its
+/// cache when it activates and withdraws it when it deactivates (another silo may activate it
+/// next); a kept listing is found only while the centre's version is the one it was written for.
+/// A miss (the centre lives on another silo, or keeps nothing for that range) goes to the grain.
 /// </summary>
 public sealed class LocalListings
 {
