@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using Booking.Abstractions;
 using Booking.Grains.Centres;
@@ -149,6 +150,61 @@ public class SlotListingCacheTests
         var afterBooking = cache.Get(centre, "pfizer", Today, Today.AddDays(2), Now);
         Assert.Same(afterBooking, cache.Find("pfizer", Today, Today.AddDays(2), Now));
         Assert.Contains("{\"start\":\"2027-03-01T09:00:00+01:00\",\"remaining\":1,", Text(afterBooking));
+    }
+
+    [Fact]
+    public async Task A_listing_found_while_the_centre_changes_was_kept_at_the_version_seen_before_looking_or_later()
+    {
+        var centre = Stocked();
+        T.Deliver(centre, "pfizer", Today, 1000);
+        var cache = new SlotListingCache();
+        var from = Today.AddDays(1);
+        var to = Today.AddDays(20);
+        var kept = new ConcurrentDictionary<long, SlotListing>();
+        var found = new ConcurrentQueue<(long Seen, SlotListing Listing)>();
+        SlotListing? latest = null;
+        var writing = true;
+        // Each kept listing waits until a reader has found it, so that readers look before, during
+        // and after every change.
+        void Keep()
+        {
+            cache.Get(centre, "pfizer", from, to, Now);
+            var listing = kept[centre.Version] = cache.Get(centre, "pfizer", from, to, Now);
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (!ReferenceEquals(Volatile.Read(ref latest), listing))
+            {
+                Assert.True(DateTime.UtcNow < deadline, "No reader found the kept listing.");
+                Thread.Yield();
+            }
+        }
+        var readers = Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
+        {
+            while (Volatile.Read(ref writing))
+            {
+                var seen = centre.Version;
+                if (cache.Find("pfizer", from, to, Now) is { } listing)
+                {
+                    found.Enqueue((seen, listing));
+                    Volatile.Write(ref latest, listing);
+                }
+            }
+        })).ToArray();
+
+        // Every seat of the range, one booking (one new version) at a time, each listing kept at once.
+        Keep();
+        var seats = Enumerable.Range(1, 20).SelectMany(d => new[] { 9, 10, 11 }.SelectMany(h => Enumerable.Repeat(
+            T.At($"2027-03-{d + 1:00}T{h:00}:00+01:00"), 2)));
+        foreach (var (start, i) in seats.Select((s, i) => (s, i)))
+        {
+            T.Book(centre, T.Request($"R{i}", "pfizer", start), Now);
+            Keep();
+        }
+        Volatile.Write(ref writing, false);
+        await Task.WhenAll(readers);
+
+        Assert.Equal(121, kept.Count);
+        Assert.All(found, f => Assert.Contains(kept, k => k.Key >= f.Seen && ReferenceEquals(k.Value, f.Listing)));
+        Assert.Equal("[]", Text(cache.Find("pfizer", from, to, Now)!));
     }
 
     [Fact]
