@@ -49,7 +49,8 @@ public static class CentresApi
     {
         var input = new Input();
         var vaccineId = ReadVaccine(input, vaccine, catalog);
-        var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
+        var now = time.GetUtcNow();
+        var today = DateOnly.FromDateTime(now.UtcDateTime);
         var first = from is null ? today : input.Date("from", from);
         var last = to is null ? first.AddDays(6) : input.Date("to", to);
         if (input.IsValid && (last < first || last.DayNumber - first.DayNumber >= MaxRangeDays))
@@ -61,7 +62,7 @@ public static class CentresApi
             return Problems.Validation(input.Errors);
         }
         var listing = !ManageApi.IsCentreId(centreId) ? null
-            : kept.Find(centreId, vaccineId, first, last, time.GetUtcNow()) ?? await grains.Centre(centreId).FirstDoseSlots(vaccineId, first, last);
+            : kept.Find(centreId, vaccineId, first, last, now) ?? await grains.Centre(centreId).FirstDoseSlots(vaccineId, first, last);
         return listing is null ? Problems.CentreNotFound(centreId) : new SlotListingResult(listing);
     }
 

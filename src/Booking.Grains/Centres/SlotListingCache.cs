@@ -34,10 +34,9 @@ public sealed class SlotListingCache
     /// <summary>The listing, written afresh unless a kept one is still right. Only on the centre's grain.</summary>
     public SlotListing Get(Centre centre, string vaccine, DateOnly from, DateOnly to, DateTimeOffset now)
     {
-        var today = centre.Calendar.LocalDate(now);
         var kept = _kept;
         var entry = kept.Find(vaccine, from, to);
-        var current = entry is not null && entry.Version == centre.Version && entry.Today == today && now < entry.ValidUntil;
+        var current = entry is not null && entry.IsCurrent(centre.Version, now);
         if (current && entry!.Listing is { } listing)
         {
             return listing;
@@ -49,7 +48,7 @@ public sealed class SlotListingCache
         // Kept only when asked for a second time in the same state. In a crowd a busy centre changes
         // between two reads, and a listing kept until the next change outlived the young generation
         // just long enough to be copied out of it: listings were most of what each gen0 collection copied.
-        var written = new Entry(vaccine, from, to, centre.Version, today, centre.Calendar.Zone,
+        var written = new Entry(vaccine, from, to, centre.Version, centre.Calendar.LocalDate(now), centre.Calendar.Zone,
             slots.Count > 0 ? slots[0].Start : DateTimeOffset.MaxValue, current ? listing : null);
         _kept = kept.With(centre, written, Capacity);
         return listing;
@@ -59,12 +58,7 @@ public sealed class SlotListingCache
     public SlotListing? Find(string vaccine, DateOnly from, DateOnly to, DateTimeOffset now)
     {
         var kept = _kept;
-        return kept.Find(vaccine, from, to) is { Listing: { } listing } entry
-            && entry.Version == kept.Centre!.Version
-            && now < entry.ValidUntil
-            && DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, entry.Zone).DateTime) == entry.Today
-            ? listing
-            : null;
+        return kept.Find(vaccine, from, to) is { Listing: { } listing } entry && entry.IsCurrent(kept.Centre!.Version, now) ? listing : null;
     }
 
     private static SlotListing Write(List<FirstDoseSlot> slots)
@@ -188,7 +182,15 @@ public sealed class SlotListingCache
 
     /// <summary>The state a range's listing was last written for, and the listing if it is kept.</summary>
     private sealed record Entry(
-        string Vaccine, DateOnly From, DateOnly To, long Version, DateOnly Today, TimeZoneInfo Zone, DateTimeOffset ValidUntil, SlotListing? Listing);
+        string Vaccine, DateOnly From, DateOnly To, long Version, DateOnly Today, TimeZoneInfo Zone, DateTimeOffset ValidUntil, SlotListing? Listing)
+    {
+        public bool IsFor(string vaccine, DateOnly from, DateOnly to) => From == from && To == to && Vaccine == vaccine;
+
+        /// <summary>Written for the centre's <paramref name="version"/>, before its first slot starts, on the centre's
+        /// day of <paramref name="now"/> (a new zone comes with a new version, so the entry's own zone tells the day).</summary>
+        public bool IsCurrent(long version, DateTimeOffset now) =>
+            Version == version && now < ValidUntil && DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, Zone).DateTime) == Today;
+    }
 
     /// <summary>The entries of one centre, never changed once published.</summary>
     private sealed class Kept(Centre? centre, Entry[] entries)
@@ -201,7 +203,7 @@ public sealed class SlotListingCache
         {
             foreach (var entry in entries)
             {
-                if (entry.From == from && entry.To == to && entry.Vaccine == vaccine)
+                if (entry.IsFor(vaccine, from, to))
                 {
                     return entry;
                 }
@@ -213,7 +215,7 @@ public sealed class SlotListingCache
         public Kept With(Centre centre, Entry written, int capacity)
         {
             var others = entries.Length < capacity
-                ? entries.Where(e => e.From != written.From || e.To != written.To || e.Vaccine != written.Vaccine)
+                ? entries.Where(e => !e.IsFor(written.Vaccine, written.From, written.To))
                 : [];
             return new Kept(centre, [.. others, written]);
         }
