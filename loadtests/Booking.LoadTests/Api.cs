@@ -164,6 +164,15 @@ public sealed class Api : IDisposable
     private static string SlotsPath(string centreId, string vaccine, DateOnly from, DateOnly to) =>
         $"/api/v1/centres/{centreId}/slots?vaccine={vaccine}&from={from:yyyy-MM-dd}&to={to:yyyy-MM-dd}";
 
+    /// <summary>A centre search around a point, as a citizen runs it before choosing a centre; the answer is read and dropped.</summary>
+    public Task<CallResult> SearchCentres(double latitude, double longitude, int radiusKm, string? vaccine, CancellationToken ct) =>
+        Send(HttpMethod.Get, SearchPath(latitude, longitude, radiusKm, vaccine), null, _portalKey, null, keepBody: false, ct);
+
+    /// <summary>Coordinates in the invariant culture: a decimal comma would make the API refuse the query.</summary>
+    public static string SearchPath(double latitude, double longitude, int radiusKm, string? vaccine) =>
+        string.Create(CultureInfo.InvariantCulture, $"/api/v1/centres?lat={latitude:F4}&lon={longitude:F4}&radiusKm={radiusKm}")
+        + (vaccine is null ? "" : $"&vaccine={vaccine}");
+
     public Task<CallResult> Book(byte[] body, string idempotencyKey, CancellationToken ct) =>
         Send(HttpMethod.Post, "/api/v1/bookings", body, _portalKey, idempotencyKey, keepBody: true, ct);
 

@@ -54,9 +54,9 @@ public static class LiveView
             .OrderByDescending(p => p.Value).Take(8);
 
     private static string Line(Metrics m, SecondSample s) =>
-        $"t={s.Second + 1,4}s offered={s.Offered,6}/s confirmed={s.Confirmed,6}/s refused/failed={s.BookingErrors,5}/s listings={s.Listings,6}/s " +
+        $"t={s.Second + 1,4}s offered={s.Offered,6}/s confirmed={s.Confirmed,6}/s refused/failed={s.BookingErrors,5}/s listings={s.Listings,6}/s searches={s.Searches,6}/s " +
         $"inflight={s.InFlight,5} dropped={s.Dropped,4} book p50/p95/p99={F(s.BookP50)}/{F(s.BookP95)}/{F(s.BookP99)} ms " +
-        $"list p99={F(s.ListP99)} ms | " + string.Join(", ", Errors(m).Select(p => $"{p.Key}={p.Value}"));
+        $"list p99={F(s.ListP99)} ms search p99={F(s.SearchP99)} ms | " + string.Join(", ", Errors(m).Select(p => $"{p.Key}={p.Value}"));
 
     private static Table Render(Metrics m, SecondSample? s, string title)
     {
@@ -76,10 +76,12 @@ public static class LiveView
         table.AddRow("[green]confirmed pairs/s[/]", $"[green]{s.Confirmed:N0}[/]", $"{totalConfirmed / (double)elapsed:N0} ({totalConfirmed:N0})");
         table.AddRow("refused or failed bookings/s", s.BookingErrors.ToString("N0"), m.BookingErrors.Sum().ToString("N0"));
         table.AddRow("slot listings/s", s.Listings.ToString("N0"), m.Listings.Sum().ToString("N0"));
+        table.AddRow("centre searches/s", s.Searches.ToString("N0"), m.Searches.Sum().ToString("N0"));
         table.AddRow("in flight / dropped", s.InFlight.ToString("N0"), m.Dropped.Sum().ToString("N0"));
         table.AddRow("booking p50 / p95 / p99 (ms)", $"{F(s.BookP50)} / {F(s.BookP95)} / {F(s.BookP99)}",
             $"{F(Latency.Ms(m.Booking.Total, 50))} / {F(Latency.Ms(m.Booking.Total, 95))} / {F(Latency.Ms(m.Booking.Total, 99))}");
         table.AddRow("listing p50 / p99 (ms)", $"{F(s.ListP50)} / {F(s.ListP99)}", "");
+        table.AddRow("search p99 (ms)", F(s.SearchP99), F(Latency.Ms(m.Search.Total, 99)));
         foreach (var (key, count) in Errors(m))
         {
             table.AddRow($"[yellow]{Markup.Escape(key)}[/]", "", count.ToString("N0"));

@@ -10,7 +10,8 @@ public sealed record ConfirmedBooking(string Reference, string CentreId, string 
 /// <summary>
 /// The open model. Arrivals are computed from the clock (the target rate with its ramp), not from
 /// answers: a slow server does not lower the offered load. Each arrival is an independent flow
-/// (listing from a short per-centre cache, then a booking); in-flight flows are capped and the
+/// (listing from a short per-centre cache, then a booking), alongside which come slot listings
+/// and centre searches of people who are only looking; in-flight flows are capped and the
 /// arrivals over the cap are counted as dropped. Cancellations and reschedules are scheduled
 /// after confirmations; an optional supply cut hits the busiest centres at half time.
 /// </summary>
@@ -86,10 +87,11 @@ public sealed class LoadRunner
         var freq = (double)Stopwatch.Frequency;
         var start = _m.Start;
         var end = start + (long)(_o.Duration * freq);
-        long bookings = 0, browses = 0;
+        long bookings = 0, browses = 0, searches = 0;
         var cutDone = !_o.SupplyCut;
         var rate = _o.Rate;
         var browseRate = _o.Rate * _o.Browse;
+        var searchRate = _o.Rate * _o.SearchesPerBooking;
         while (true)
         {
             var now = Stopwatch.GetTimestamp();
@@ -110,6 +112,12 @@ public sealed class LoadRunner
             {
                 var intended = start + (long)(ArrivalTime(browses, browseRate, _o.Ramp) * freq);
                 Launch(intended, static (r, ts) => r.BrowseFlow(ts), "browse");
+            }
+            var searchDue = (long)Arrivals(t, searchRate, _o.Ramp);
+            for (; searches < searchDue; searches++)
+            {
+                var intended = start + (long)(ArrivalTime(searches, searchRate, _o.Ramp) * freq);
+                Launch(intended, static (r, ts) => r.SearchFlow(ts), "search");
             }
             lock (_followUps)
             {
@@ -300,6 +308,39 @@ public sealed class LoadRunner
         _m.Listing.Record(sent, done);
         _m.Count(_m.Listings, done);
         _m.Outcome("browse " + result.Outcome);
+    }
+
+    /// <summary>
+    /// A citizen looking for centres near home: the point is drawn around a centre chosen with the
+    /// demand's weights (people live where the big centres are), the radius and the vaccine filter
+    /// as a portal's search form offers them.
+    /// </summary>
+    private async Task SearchFlow(long intended)
+    {
+        var centre = _manifest.Centres[PickCentre()];
+        var (latitude, longitude) = NearPoint(centre.Latitude, centre.Longitude, HomeDistanceKm, Random.Shared);
+        var radius = SearchRadiiKm[Random.Shared.Next(SearchRadiiKm.Length)];
+        var vaccine = Random.Shared.Next(2) == 0 ? null : centre.Vaccines[Random.Shared.Next(centre.Vaccines.Count)];
+        var sent = Stopwatch.GetTimestamp();
+        var result = await _api.SearchCentres(latitude, longitude, radius, vaccine, _abort.Token);
+        var done = Stopwatch.GetTimestamp();
+        _m.Search.Record(sent, done);
+        _m.Count(_m.Searches, done);
+        _m.Outcome("search " + result.Outcome);
+    }
+
+    private const double HomeDistanceKm = 15;
+    private static readonly int[] SearchRadiiKm = [10, 25, 50];
+
+    /// <summary>A point drawn evenly over the disc of <paramref name="radiusKm"/> around a place.</summary>
+    internal static (double Latitude, double Longitude) NearPoint(double latitude, double longitude, double radiusKm, Random random)
+    {
+        const double KmPerDegree = 111.195;
+        var distance = radiusKm * Math.Sqrt(random.NextDouble());
+        var bearing = 2 * Math.PI * random.NextDouble();
+        var lat = latitude + distance * Math.Cos(bearing) / KmPerDegree;
+        var lon = longitude + distance * Math.Sin(bearing) / (KmPerDegree * Math.Cos(latitude * Math.PI / 180));
+        return (Math.Clamp(lat, -90, 90), lon > 180 ? lon - 360 : lon < -180 ? lon + 360 : lon);
     }
 
     /// <summary>Half-way through: the busiest centres' first delivery shrinks to 5 % and the plan is applied.</summary>

@@ -36,8 +36,8 @@ public sealed class Latency
 
 /// <summary>One second of the run as the live view and the charts show it.</summary>
 public sealed record SecondSample(
-    int Second, long Offered, long Confirmed, long BookingErrors, long Contention, long Listings, long Dropped, long InFlight,
-    double BookP50, double BookP95, double BookP99, double ListP50, double ListP99, double FlowP99);
+    int Second, long Offered, long Confirmed, long BookingErrors, long Contention, long Listings, long Searches, long Dropped, long InFlight,
+    double BookP50, double BookP95, double BookP99, double ListP50, double ListP99, double SearchP99, double FlowP99);
 
 /// <summary>Counters of a run, safe to update from any thread.</summary>
 public sealed class Metrics
@@ -53,6 +53,7 @@ public sealed class Metrics
         BookingErrors = new long[seconds];
         Contention = new long[seconds];
         Listings = new long[seconds];
+        Searches = new long[seconds];
         Dropped = new long[seconds];
     }
 
@@ -63,6 +64,7 @@ public sealed class Metrics
     public long[] BookingErrors { get; }
     public long[] Contention { get; }
     public long[] Listings { get; }
+    public long[] Searches { get; }
     public long[] Dropped { get; }
 
     public ConcurrentDictionary<string, long> Outcomes { get; } = new(StringComparer.Ordinal);
@@ -70,6 +72,7 @@ public sealed class Metrics
     public Latency Booking { get; } = new();
     public Latency Flow { get; } = new();
     public Latency Listing { get; } = new();
+    public Latency Search { get; } = new();
     public Latency Cancel { get; } = new();
     public Latency Reschedule { get; } = new();
 
@@ -93,12 +96,14 @@ public sealed class Metrics
         var s = Math.Clamp(second, 0, _seconds - 1);
         var book = Booking.Interval();
         var list = Listing.Interval();
+        var search = Search.Interval();
         var flow = Flow.Interval();
         Cancel.Interval();
         Reschedule.Interval();
-        var sample = new SecondSample(second, Offered[s], Confirmed[s], BookingErrors[s], Contention[s], Listings[s], Dropped[s],
+        var sample = new SecondSample(second, Offered[s], Confirmed[s], BookingErrors[s], Contention[s], Listings[s], Searches[s], Dropped[s],
             Interlocked.Read(ref InFlight),
-            Latency.Ms(book, 50), Latency.Ms(book, 95), Latency.Ms(book, 99), Latency.Ms(list, 50), Latency.Ms(list, 99), Latency.Ms(flow, 99));
+            Latency.Ms(book, 50), Latency.Ms(book, 95), Latency.Ms(book, 99), Latency.Ms(list, 50), Latency.Ms(list, 99), Latency.Ms(search, 99),
+            Latency.Ms(flow, 99));
         Samples.Add(sample);
         return sample;
     }

@@ -31,6 +31,7 @@ public sealed class Options
     public int MaxInFlight { get; set; } = 20_000;
     public int Connections { get; set; } = 256;
     public double Browse { get; set; } = 0.5;
+    public double? Search { get; set; }
     public double Cancel { get; set; } = 0.03;
     public double Reschedule { get; set; } = 0.03;
     public bool SupplyCut { get; set; }
@@ -56,6 +57,11 @@ public sealed class Options
 
     public string PortalKey { get; set; } = "dev-portal-key";
     public string OperatorKey { get; set; } = "dev-operator-key";
+
+    /// <summary>Centre searches per booking arrival: one in a national run against the grains unless
+    /// told otherwise; none in the hot scenario, which measures contention, or against the baseline,
+    /// which serves no centre search.</summary>
+    public double SearchesPerBooking => Search ?? (System == SystemKind.Grains && !Hot ? 1.0 : 0.0);
 
     public Options Clone() => (Options)MemberwiseClone();
 
@@ -103,6 +109,7 @@ public sealed class Options
                 case "--max-inflight": o.MaxInFlight = Int(); break;
                 case "--connections": o.Connections = Int(); break;
                 case "--browse": o.Browse = Number(); break;
+                case "--search": o.Search = Number(); break;
                 case "--cancel": o.Cancel = Number(); break;
                 case "--reschedule": o.Reschedule = Number(); break;
                 case "--supply-cut": o.SupplyCut = true; break;
@@ -135,13 +142,17 @@ public sealed class Options
         Check(Centres is >= 1 and <= 20_000, "--centres: 1 to 20,000.");
         Check(Rate is > 0 and <= 200_000, "--rate: above 0, at most 200,000 per second.");
         Check(Duration is > 0 and <= 3600, "--duration: above 0, at most 3,600 s.");
-        Check(Ramp is >= 0 && Ramp <= Duration, "--ramp: from 0 to the duration.");
+        // reads runs closed loops without a ramp: its phases may be shorter than the default ramp.
+        Check(Ramp is >= 0 && (Ramp <= Duration || Scenario == "reads"), "--ramp: from 0 to the duration.");
         Check(MaxInFlight is >= 1 and <= 200_000, "--max-inflight: 1 to 200,000.");
         Check(Connections is >= 1 and <= 10_000, "--connections: 1 to 10,000.");
         Check(SeedConcurrency is >= 1 and <= 1024, "--seed-concurrency: 1 to 1,024.");
         Check(Concurrency is >= 1 and <= 4096, "--concurrency: 1 to 4,096.");
         Check(Browse is >= 0 and <= 100 && Cancel is >= 0 and <= 1 && Reschedule is >= 0 and <= 1 && Cancel + Reschedule <= 1,
             "--browse 0..100, --cancel and --reschedule 0..1 (sum at most 1).");
+        Check(Search is null or (>= 0 and <= 100), "--search: 0 to 100 centre searches per booking arrival.");
+        Check(!(Search > 0 && (System == SystemKind.Baseline || Scenario == "compare")),
+            "--search: the SQL baseline serves no centre search, so neither --system baseline nor compare takes searches.");
         Check(StockFactor is > 0 and <= 10, "--stock-factor: above 0, at most 10.");
         Check(ListingDays is >= 1 and <= 31 && ReadDays is >= 1 and <= 31, "--listing-days and --read-days: 1 to 31.");
         Check(Drain is >= 0 and <= 300, "--drain: 0 to 300 s.");

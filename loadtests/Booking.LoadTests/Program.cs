@@ -56,7 +56,7 @@ namespace Booking.LoadTests
                   seed      create centres and deliveries through the operator API (1,300 national, or --hot: 100)
                   run       open-model load against the centres of the latest seed, then the invariant audit (--db)
                   launch    seed, then run
-                  reads     slots listings against /health/live and /api/v1/vaccines (closed loop, --concurrency)
+                  reads     slots listings and centre searches against /health/live and /api/v1/vaccines (closed loop)
                   audit     the invariant audit alone (--db; --refs file of references that got a 201)
                   compare   the hot scenario against the grain API and the SQL baseline in the same run, side by side
 
@@ -174,7 +174,7 @@ namespace Booking.LoadTests
             using var api = NewApi(o, o.Target);
             var runner = new LoadRunner(o, api, manifest, metrics);
             Console.WriteLine($"run: {o.System} at {o.Target}, {o.Rate:N0} pairs/s offered (ramp {o.Ramp} s, {o.Duration} s), " +
-                              $"{manifest.Centres.Count} centres{(o.Hot ? " (hot)" : "")}, browse {o.Browse}/booking, cancel {o.Cancel:P0}, reschedule {o.Reschedule:P0}" +
+                              $"{manifest.Centres.Count} centres{(o.Hot ? " (hot)" : "")}, browse {o.Browse}/booking, search {o.SearchesPerBooking}/booking, cancel {o.Cancel:P0}, reschedule {o.Reschedule:P0}" +
                               $"{(o.SupplyCut ? ", supply cut at half time" : "")}; in-flight cap {o.MaxInFlight:N0}, {o.Connections} connections");
             cpu.Start();
             var work = runner.Run();
@@ -209,6 +209,7 @@ namespace Booking.LoadTests
                 BookingErrors = Value(metrics.BookingErrors, s.Second),
                 Contention = Value(metrics.Contention, s.Second),
                 Listings = Value(metrics.Listings, s.Second),
+                Searches = Value(metrics.Searches, s.Second),
                 Dropped = Value(metrics.Dropped, s.Second),
             }).ToList();
             var latency = new Dictionary<string, LatencySummary>
@@ -216,6 +217,7 @@ namespace Booking.LoadTests
                 ["booking (POST, send to answer)"] = LatencySummary.From(metrics.Booking.Total),
                 ["booking flow (arrival to answer, incl. listing wait)"] = LatencySummary.From(metrics.Flow.Total),
                 ["slots listing"] = LatencySummary.From(metrics.Listing.Total),
+                ["centre search"] = LatencySummary.From(metrics.Search.Total),
                 ["cancel"] = LatencySummary.From(metrics.Cancel.Total),
                 ["reschedule"] = LatencySummary.From(metrics.Reschedule.Total),
             };

@@ -99,6 +99,7 @@ public static class Report
         Series(plot, "confirmed pairs/s", x => x.Confirmed);
         Series(plot, "refused or failed bookings/s", x => x.BookingErrors);
         Series(plot, "slot listings/s", x => x.Listings);
+        Series(plot, "centre searches/s", x => x.Searches);
         Series(plot, "dropped arrivals/s", x => x.Dropped);
         plot.Title($"{s.System}: throughput ({s.Scenario}, {s.Rate:N0} pairs/s offered)");
         plot.XLabel("seconds since start");
@@ -111,6 +112,7 @@ public static class Report
         Series(lat, "booking p95", x => x.BookP95);
         Series(lat, "booking p99", x => x.BookP99);
         Series(lat, "listing p99", x => x.ListP99);
+        Series(lat, "search p99", x => x.SearchP99);
         lat.Title($"{s.System}: booking latency percentiles per second (ms)");
         lat.XLabel("seconds since start");
         lat.YLabel("ms");

@@ -16,8 +16,6 @@ public sealed record CentreSearchResult(
 /// </summary>
 public static class SearchApi
 {
-    private const double EarthRadiusKm = 6371.0;
-
     public static RouteHandlerBuilder MapSearchApi(this IEndpointRouteBuilder app) =>
         app.MapGet("/api/v1/centres", Search)
             .RequireAuthorization(ApiKeyDefaults.PortalPolicy)
@@ -64,14 +62,12 @@ public static class SearchApi
             return TypedResults.StatusCode(StatusCodes.Status304NotModified);
         }
 
-        var results = model.Centres
-            .Where(c => vaccineId is null || c.Centre.Vaccines.Contains(vaccineId))
-            .Select(c => (Centre: c, Distance: Distance(lat!.Value, lon!.Value, c.Centre.Latitude, c.Centre.Longitude)))
-            .Where(x => x.Distance <= radius)
-            .OrderBy(x => x.Distance)
-            .Take(count)
-            .Select(x => Summarise(x.Centre, x.Distance, vaccineId, now))
-            .ToArray();
+        var found = model.Places.Find(lat!.Value, lon!.Value, radius, vaccineId, count);
+        var results = new CentreSearchResult[found.Count];
+        for (var i = 0; i < results.Length; i++)
+        {
+            results[i] = Summarise(found[i].Centre, found[i].DistanceKm, vaccineId, now);
+        }
         return TypedResults.Ok(results);
     }
 
@@ -79,24 +75,32 @@ public static class SearchApi
     {
         var zone = TimeZoneInfo.FindSystemTimeZoneById(c.Centre.TimeZone);
         var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, zone).DateTime);
-        var days = c.ByVaccine
-            .Where(v => vaccineId is null || v.Key == vaccineId)
-            .SelectMany(v => v.Value)
-            .Where(d => d.Date >= today && d.LastEnd > now)
-            .ToArray();
-        var next = days.Where(d => d.FirstStart > now).Select(d => (DateTimeOffset?)d.FirstStart).Min();
-        var free = days.Where(d => d.Date < today.AddDays(7)).Sum(d => d.Slots);
+        var week = today.AddDays(7);
+        DateTimeOffset? next = null;
+        var free = 0;
+        foreach (var (vaccine, days) in c.ByVaccine)
+        {
+            if (vaccineId is not null && vaccine != vaccineId)
+            {
+                continue;
+            }
+            foreach (var day in days)
+            {
+                if (day.Date < today || day.LastEnd <= now)
+                {
+                    continue;
+                }
+                if (day.FirstStart > now && (next is null || day.FirstStart < next.Value))
+                {
+                    next = day.FirstStart;
+                }
+                if (day.Date < week)
+                {
+                    free += day.Slots;
+                }
+            }
+        }
         var l = c.Centre;
         return new CentreSearchResult(l.Id, l.Name, l.Postcode, l.City, l.Latitude, l.Longitude, Math.Round(distance, 2), l.Vaccines, next, free);
-    }
-
-    /// <summary>Great-circle distance (haversine).</summary>
-    private static double Distance(double lat1, double lon1, double lat2, double lon2)
-    {
-        static double Radians(double degrees) => degrees * Math.PI / 180;
-        var dLat = Radians(lat2 - lat1);
-        var dLon = Radians(lon2 - lon1);
-        var a = Math.Pow(Math.Sin(dLat / 2), 2) + Math.Cos(Radians(lat1)) * Math.Cos(Radians(lat2)) * Math.Pow(Math.Sin(dLon / 2), 2);
-        return 2 * EarthRadiusKm * Math.Asin(Math.Sqrt(a));
     }
 }

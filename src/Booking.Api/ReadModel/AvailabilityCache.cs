@@ -29,12 +29,14 @@ public sealed partial class AvailabilityCache(
         ImmutableDictionary<string, (CentreListing, DateTime)>.Empty;
     private ImmutableDictionary<(string Centre, string Vaccine), (IReadOnlyList<DayAvailability> Days, DateTime UpdatedAt)> _days =
         ImmutableDictionary<(string, string), (IReadOnlyList<DayAvailability>, DateTime)>.Empty;
-    private volatile Snapshot _snapshot = new(0, []);
+    private volatile Snapshot _snapshot = new(0, [], CentresByPlace.Empty);
     private DateTime _since = DateTime.MinValue;
 
     public long Version => _snapshot.Version;
 
     public IReadOnlyCollection<CentreAvailability> Centres => _snapshot.Centres;
+
+    public CentresByPlace Places => _snapshot.Places;
 
     /// <summary>Reads what changed and publishes a new snapshot if anything did.</summary>
     public async Task RefreshAsync(CancellationToken cancellationToken)
@@ -89,7 +91,8 @@ public sealed partial class AvailabilityCache(
         _since = latest;
         if (changed)
         {
-            _snapshot = new Snapshot(_snapshot.Version + 1, Build());
+            var centres = Build();
+            _snapshot = new Snapshot(_snapshot.Version + 1, centres, new CentresByPlace(centres));
         }
     }
 
@@ -122,7 +125,7 @@ public sealed partial class AvailabilityCache(
     [LoggerMessage(Level = LogLevel.Warning, Message = "The availability read model could not refresh; searches serve the previous snapshot")]
     private partial void LogRefreshFailed(Exception exception);
 
-    private sealed record Snapshot(long Version, IReadOnlyCollection<CentreAvailability> Centres);
+    private sealed record Snapshot(long Version, IReadOnlyCollection<CentreAvailability> Centres, CentresByPlace Places);
 
     private sealed class ListingRow
     {

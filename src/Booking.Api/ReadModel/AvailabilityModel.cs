@@ -35,4 +35,7 @@ public interface IAvailabilityReadModel
     long Version { get; }
 
     IReadOnlyCollection<CentreAvailability> Centres { get; }
+
+    /// <summary>The same centres, arranged for searches by distance.</summary>
+    CentresByPlace Places { get; }
 }
