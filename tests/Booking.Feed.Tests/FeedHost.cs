@@ -27,9 +27,12 @@ public sealed class FakeReadModel : IAvailabilityReadModel
         }
     }
 
+    public CentresByPlace Places { get; private set; } = CentresByPlace.Empty;
+
     public void Set(params CentreAvailability[] centres)
     {
         _centres = centres;
+        Places = new CentresByPlace(centres);
         Version++;
     }
 }
