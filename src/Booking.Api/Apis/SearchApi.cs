@@ -73,33 +73,7 @@ public static class SearchApi
 
     private static CentreSearchResult Summarise(CentreAvailability c, double distance, string? vaccineId, DateTimeOffset now)
     {
-        var zone = TimeZoneInfo.FindSystemTimeZoneById(c.Centre.TimeZone);
-        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, zone).DateTime);
-        var week = today.AddDays(7);
-        DateTimeOffset? next = null;
-        var free = 0;
-        foreach (var (vaccine, days) in c.ByVaccine)
-        {
-            if (vaccineId is not null && vaccine != vaccineId)
-            {
-                continue;
-            }
-            foreach (var day in days)
-            {
-                if (day.Date < today || day.LastEnd <= now)
-                {
-                    continue;
-                }
-                if (day.FirstStart > now && (next is null || day.FirstStart < next.Value))
-                {
-                    next = day.FirstStart;
-                }
-                if (day.Date < week)
-                {
-                    free += day.Slots;
-                }
-            }
-        }
+        var (next, free) = c.FirstDoseOutlook(vaccineId, now);
         var l = c.Centre;
         return new CentreSearchResult(l.Id, l.Name, l.Postcode, l.City, l.Latitude, l.Longitude, Math.Round(distance, 2), l.Vaccines, next, free);
     }

@@ -22,7 +22,45 @@ public sealed record CentreListing(
     string Id, string Name, string Address, string Postcode, string City, double Latitude, double Longitude, string TimeZone, IReadOnlyList<string> Vaccines);
 
 /// <summary>What a silo knows of a centre's availability, a few seconds old at most.</summary>
-public sealed record CentreAvailability(CentreListing Centre, IReadOnlyDictionary<string, IReadOnlyList<DayAvailability>> ByVaccine);
+public sealed record CentreAvailability(CentreListing Centre, IReadOnlyDictionary<string, IReadOnlyList<DayAvailability>> ByVaccine)
+{
+    /// <summary>
+    /// What a search shows of the centre at <paramref name="now"/>, for one vaccine or all: the
+    /// next first-dose slot that has not started, and the bookable slots of the seven days from the
+    /// centre's own today. A day whose last slot has ended counts for neither.
+    /// </summary>
+    public (DateTimeOffset? NextFirstDoseSlot, int FreeSlots7Days) FirstDoseOutlook(string? vaccine, DateTimeOffset now)
+    {
+        var zone = TimeZoneInfo.FindSystemTimeZoneById(Centre.TimeZone);
+        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, zone).DateTime);
+        var week = today.AddDays(7);
+        DateTimeOffset? next = null;
+        var free = 0;
+        foreach (var (offered, days) in ByVaccine)
+        {
+            if (vaccine is not null && offered != vaccine)
+            {
+                continue;
+            }
+            foreach (var day in days)
+            {
+                if (day.Date < today || day.LastEnd <= now)
+                {
+                    continue;
+                }
+                if (day.FirstStart > now && (next is null || day.FirstStart < next.Value))
+                {
+                    next = day.FirstStart;
+                }
+                if (day.Date < week)
+                {
+                    free += day.Slots;
+                }
+            }
+        }
+        return (next, free);
+    }
+}
 
 /// <summary>
 /// The per-silo availability read model: every centre's listing and day-by-day first-dose
