@@ -340,7 +340,9 @@ public sealed class LoadRunner
         var bearing = 2 * Math.PI * random.NextDouble();
         var lat = latitude + distance * Math.Cos(bearing) / KmPerDegree;
         var lon = longitude + distance * Math.Sin(bearing) / (KmPerDegree * Math.Cos(latitude * Math.PI / 180));
-        return (Math.Clamp(lat, -90, 90), lon > 180 ? lon - 360 : lon < -180 ? lon + 360 : lon);
+        // Back into -180..180 however far the point went round (near a pole, a few km are many degrees).
+        var wrapped = ((lon + 180) % 360 + 360) % 360 - 180;
+        return (Math.Clamp(lat, -90, 90), wrapped);
     }
 
     /// <summary>Half-way through: the busiest centres' first delivery shrinks to 5 % and the plan is applied.</summary>

@@ -48,6 +48,18 @@ public class SearchFlowTests
         }
     }
 
+    [Fact]
+    public void Search_points_near_a_pole_stay_valid_longitudes()
+    {
+        var random = new Random(11);
+        for (var i = 0; i < 1000; i++)
+        {
+            var (latitude, longitude) = LoadRunner.NearPoint(89.99, 10, 15, random);
+            Assert.InRange(longitude, -180, 180);
+            Assert.InRange(latitude, -90, 90);
+        }
+    }
+
     private static double Haversine(double lat1, double lon1, double lat2, double lon2)
     {
         static double R(double d) => d * Math.PI / 180;
