@@ -329,7 +329,8 @@ public sealed class LoadRunner
         _m.Outcome("search " + result.Outcome);
     }
 
-    private const double HomeDistanceKm = 15;
+    /// <summary>How far from the centre they end up choosing people search from.</summary>
+    internal const double HomeDistanceKm = 15;
     private static readonly int[] SearchRadiiKm = [10, 25, 50];
 
     /// <summary>A point drawn evenly over the disc of <paramref name="radiusKm"/> around a place.</summary>

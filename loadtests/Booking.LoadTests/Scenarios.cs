@@ -49,7 +49,7 @@ public static partial class Scenarios
             phases.Add(("centre search, 25 km", () =>
             {
                 var c = centres[Random.Shared.Next(centres.Count)];
-                var (latitude, longitude) = LoadRunner.NearPoint(c.Latitude, c.Longitude, 15, Random.Shared);
+                var (latitude, longitude) = LoadRunner.NearPoint(c.Latitude, c.Longitude, LoadRunner.HomeDistanceKm, Random.Shared);
                 return api.SearchCentres(latitude, longitude, 25, c.Vaccines[0], ct);
             }));
         }

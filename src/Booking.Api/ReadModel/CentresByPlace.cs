@@ -18,7 +18,6 @@ public sealed class CentresByPlace
     private const double SlackDegrees = 1e-6;
 
     private readonly CentreAvailability[] _centres;
-    private readonly double[] _latitudes;
     private readonly int[] _directoryOrder;
 
     public CentresByPlace(IReadOnlyList<CentreAvailability> centres)
@@ -27,7 +26,6 @@ public sealed class CentresByPlace
             .OrderBy(x => x.Centre.Centre.Latitude).ThenBy(x => x.Order)
             .ToArray();
         _centres = sorted.Select(x => x.Centre).ToArray();
-        _latitudes = sorted.Select(x => x.Centre.Centre.Latitude).ToArray();
         _directoryOrder = sorted.Select(x => x.Order).ToArray();
     }
 
@@ -40,10 +38,10 @@ public sealed class CentresByPlace
     {
         var box = Box.Around(latitude, longitude, radiusKm);
         var found = new List<(NearbyCentre Centre, int Order)>();
-        for (var i = FirstAtOrAbove(box.MinLatitude); i < _latitudes.Length && _latitudes[i] <= box.MaxLatitude; i++)
+        for (var i = FirstAtOrAbove(box.MinLatitude); i < _centres.Length && _centres[i].Centre.Latitude <= box.MaxLatitude; i++)
         {
             var listing = _centres[i].Centre;
-            if (!box.HoldsLongitude(listing.Longitude) || (vaccine is not null && !Offers(listing, vaccine)))
+            if (!box.HoldsLongitude(listing.Longitude) || (vaccine is not null && !listing.Vaccines.Contains(vaccine)))
             {
                 continue;
             }
@@ -75,11 +73,11 @@ public sealed class CentresByPlace
 
     private int FirstAtOrAbove(double latitude)
     {
-        int low = 0, high = _latitudes.Length;
+        int low = 0, high = _centres.Length;
         while (low < high)
         {
             var middle = (low + high) >>> 1;
-            if (_latitudes[middle] < latitude)
+            if (_centres[middle].Centre.Latitude < latitude)
             {
                 low = middle + 1;
             }
@@ -94,18 +92,6 @@ public sealed class CentresByPlace
     private static double Radians(double degrees) => degrees * Math.PI / 180;
 
     private static double Degrees(double radians) => radians * 180 / Math.PI;
-
-    private static bool Offers(CentreListing listing, string vaccine)
-    {
-        foreach (var offered in listing.Vaccines)
-        {
-            if (string.Equals(offered, vaccine, StringComparison.Ordinal))
-            {
-                return true;
-            }
-        }
-        return false;
-    }
 
     /// <summary>
     /// The smallest latitude band and longitude span that hold every point within the distance:
