@@ -182,3 +182,26 @@ public abstract class LargeCentre
     private static T Fact<T>(Decision<T> decision) where T : class =>
         decision.Fact ?? throw new InvalidOperationException(decision.Refusal!.Detail);
 }
+
+/// <summary>What a centre's activation pays for its calendar: the slots of its 28 bookable days,
+/// built from the weekly opening hours in its time zone (the large centre's 144 slots a day).</summary>
+[MemoryDiagnoser]
+public class CalendarBenchmarks
+{
+    private static readonly CentreSettings Settings = new("Centre de vaccination du Parc des Expositions", "1 place de la Porte de Versailles",
+        "75015", "Paris", 48.832, 2.287, "Europe/Paris", Lines: 20, SlotMinutes: 5,
+        Enum.GetValues<DayOfWeek>().Select(d => new OpeningHours(d, new TimeOnly(8, 0), new TimeOnly(20, 0))).ToArray(),
+        [], ["pfizer"], BookingHorizonDays: 28);
+
+    [Benchmark(Description = "A new calendar's 28 days, one with a clock change")]
+    public int Build28Days()
+    {
+        var calendar = new CentreCalendar(Settings);
+        var slots = 0;
+        for (var day = new DateOnly(2027, 3, 15); day < new DateOnly(2027, 4, 12); day = day.AddDays(1))
+        {
+            slots += calendar.Day(day).Count;
+        }
+        return slots;
+    }
+}

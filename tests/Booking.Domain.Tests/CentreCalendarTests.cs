@@ -82,6 +82,17 @@ public class CentreCalendarTests
     }
 
     [Fact]
+    public void Overlapping_periods_which_settings_refuse_still_give_each_start_once_in_order()
+    {
+        var calendar = Calendar("Europe/Paris", 30, Sundays((T.H(10), T.H(12)), (T.H(9), T.H(11))));
+
+        Assert.Equal(
+            ["2027-03-21T09:00:00+01:00", "2027-03-21T09:30:00+01:00", "2027-03-21T10:00:00+01:00", "2027-03-21T10:30:00+01:00",
+             "2027-03-21T11:00:00+01:00", "2027-03-21T11:30:00+01:00"],
+            T.Iso(calendar.Day(T.Day("2027-03-21")).Starts));
+    }
+
+    [Fact]
     public void Night_and_day_periods_on_the_dst_sundays()
     {
         var calendar = Calendar("Europe/Paris", 30, Sundays((T.H(9), T.H(18)), (T.H(1), T.H(4))));

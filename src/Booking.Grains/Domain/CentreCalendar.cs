@@ -81,6 +81,7 @@ public sealed class CentreCalendar
         {
             return [];
         }
+        var steady = SteadyOffset(date);
         var starts = new List<DateTimeOffset>();
         var step = TimeSpan.FromMinutes(_settings.SlotMinutes);
         foreach (var hours in _settings.OpeningHours.Where(h => h.Day == date.DayOfWeek).OrderBy(h => h.Open))
@@ -89,15 +90,53 @@ public sealed class CentreCalendar
             for (var t = hours.Open.ToTimeSpan(); t + step <= close; t += step)
             {
                 var local = date.ToDateTime(TimeOnly.FromTimeSpan(t), DateTimeKind.Unspecified);
-                if (Zone.IsInvalidTime(local))
+                if (steady is { } offset)
                 {
-                    continue;
+                    starts.Add(new DateTimeOffset(local, offset));
                 }
-                starts.Add(new DateTimeOffset(local, FirstOffset(local)));
+                else if (!Zone.IsInvalidTime(local))
+                {
+                    starts.Add(new DateTimeOffset(local, FirstOffset(local)));
+                }
             }
         }
-        starts.Sort((a, b) => a.UtcTicks.CompareTo(b.UtcTicks));
-        return starts.DistinctBy(s => s.UtcTicks).ToArray();
+        // Periods that do not overlap (the settings' rule) give starts already in order.
+        if (!IsStrictlyAscending(starts))
+        {
+            starts.Sort((a, b) => a.UtcTicks.CompareTo(b.UtcTicks));
+            return starts.DistinctBy(s => s.UtcTicks).ToArray();
+        }
+        return starts.ToArray();
+    }
+
+    private static bool IsStrictlyAscending(List<DateTimeOffset> starts)
+    {
+        for (var i = 1; i < starts.Count; i++)
+        {
+            if (starts[i].UtcTicks <= starts[i - 1].UtcTicks)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// The day's one UTC offset when its clocks do not change: both of its midnights exist once and
+    /// have the same offset (no zone changes its clocks twice within a day). Most days are like
+    /// that, and they then need no zone look-up per slot, which made up most of the cost of
+    /// building calendars when every centre activates after a restart.
+    /// </summary>
+    private TimeSpan? SteadyOffset(DateOnly date)
+    {
+        var start = date.ToDateTime(TimeOnly.MinValue, DateTimeKind.Unspecified);
+        var end = start.AddDays(1);
+        if (Zone.IsInvalidTime(start) || Zone.IsAmbiguousTime(start) || Zone.IsInvalidTime(end) || Zone.IsAmbiguousTime(end))
+        {
+            return null;
+        }
+        var offset = Zone.GetUtcOffset(start);
+        return Zone.GetUtcOffset(end) == offset ? offset : null;
     }
 
     /// <summary>For a wall-clock time that occurs twice, the first occurrence has the larger offset.</summary>
