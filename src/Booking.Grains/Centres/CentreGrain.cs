@@ -30,6 +30,11 @@ public sealed partial class CentreGrain(
     LocalListings localListings,
     ILogger<CentreGrain> logger) : Grain, ICentreGrain
 {
+    /// <summary>The fewest facts between two snapshots. Most centres of a national campaign hold a few
+    /// hundred facts; from this many on they have a snapshot, so that a restart, when every centre
+    /// activates at once, reads each one's compact state instead of parsing its ledger again.</summary>
+    private const int SnapshotFloor = 200;
+
     // Shared by every centre of the silo; what it keeps free is bounded.
     private static readonly RecyclableMemoryStreamManager SnapshotBuffers = new(new RecyclableMemoryStreamManager.Options
     {
@@ -471,20 +476,22 @@ public sealed partial class CentreGrain(
     /// <summary>
     /// Enough facts since the last snapshot, and the last one is no longer being saved. A snapshot
     /// costs in proportion to the centre's size (about 2 µs a booking), so a centre takes one every
-    /// quarter of its facts, at least 1,000 and at most <see cref="CentreOptions.SnapshotEvery"/>
-    /// apart: that is a few microseconds per fact, and an activation replays at most that many
-    /// facts after its snapshot (1,000 facts take about 13 ms).
+    /// quarter of its facts, at least <see cref="SnapshotFloor"/> and at most
+    /// <see cref="CentreOptions.SnapshotEvery"/> apart: that is a few microseconds per fact, and an
+    /// activation replays at most that many facts after its snapshot.
     /// </summary>
     private bool SnapshotDue()
     {
-        var every = options.Value.SnapshotEvery;
-        if (_seq - _snapshotSeq < Math.Clamp(_seq / 4, Math.Min(1000, every), every) || !_snapshotSaving.IsCompleted)
+        if (_seq - _snapshotSeq < SnapshotGap(_seq, options.Value.SnapshotEvery) || !_snapshotSaving.IsCompleted)
         {
             return false;
         }
         _snapshotSeq = _seq;
         return true;
     }
+
+    /// <summary>How many facts after its last snapshot a centre at ledger row <paramref name="seq"/> takes the next.</summary>
+    internal static long SnapshotGap(long seq, int every) => Math.Clamp(seq / 4, Math.Min(SnapshotFloor, every), every);
 
     private async Task SaveSnapshot(long seq, RecyclableMemoryStream snapshot, DateTimeOffset now)
     {

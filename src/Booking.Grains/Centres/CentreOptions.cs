@@ -13,7 +13,7 @@ public sealed class CentreOptions
     public TimeSpan OfferExpiryCheck { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>The most facts a centre records between two snapshots of its state (a quarter of
-    /// its facts, at least 1,000, when that is fewer): an activation replays at most this many
+    /// its facts, at least 200, when that is fewer): an activation replays at most this many
     /// facts after its snapshot.</summary>
     public int SnapshotEvery { get; set; } = 2000;
 }
