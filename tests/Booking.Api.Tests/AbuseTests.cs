@@ -1,6 +1,12 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
+using Booking.Api.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace Booking.Api.Tests;
 
@@ -82,5 +88,20 @@ public sealed class MalformedInputTests(ApiFixture api) : IClassFixture<ApiFixtu
             citizen = new { firstName = huge, lastName = "B", birthDate = "1980-01-01", phone = "+33612345678" },
         });
         await Expect.ValidationAsync(response, "centreId", "citizen.firstName");
+    }
+}
+
+public sealed class UnreadableRequestTests
+{
+    /// <summary>Development (./run.sh) would otherwise throw unreadable bodies to the exception
+    /// handler, which answers 500; the test hosts run as "Testing", where the default is already right.</summary>
+    [Fact]
+    public void Route_handlers_answer_unreadable_requests_themselves_in_Development_too()
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Development });
+        builder.AddBookingApi();
+        using var services = builder.Services.BuildServiceProvider();
+
+        Assert.False(services.GetRequiredService<IOptions<RouteHandlerOptions>>().Value.ThrowOnBadRequest);
     }
 }

@@ -127,6 +127,9 @@ public static class HostingExtensions
         });
 
         services.AddProblemDetails();
+        // An unreadable request is the caller's error in every environment: a 400 problem. Left to
+        // its default, Development throws it to the exception handler, which answers 500.
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = false);
         services.AddExceptionHandler<UnavailableHandler>();
         services.AddOpenApi();
         services.AddHealthChecks().AddCheck<ReadinessCheck>("ready", tags: ["ready"]);
