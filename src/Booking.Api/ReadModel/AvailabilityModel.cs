@@ -24,6 +24,10 @@ public sealed record CentreListing(
 /// <summary>What a silo knows of a centre's availability, a few seconds old at most.</summary>
 public sealed record CentreAvailability(CentreListing Centre, IReadOnlyDictionary<string, IReadOnlyList<DayAvailability>> ByVaccine)
 {
+    /// <summary>Found once per read-model snapshot rather than once per search result. Settings
+    /// refuse unknown zones; one the system no longer knows counts days in UTC, as the feed does.</summary>
+    private readonly TimeZoneInfo _zone = TimeZoneInfo.TryFindSystemTimeZoneById(Centre.TimeZone, out var zone) ? zone : TimeZoneInfo.Utc;
+
     /// <summary>
     /// What a search shows of the centre at <paramref name="now"/>, for one vaccine or all: the
     /// next first-dose slot that has not started, and the bookable slots of the seven days from the
@@ -31,8 +35,7 @@ public sealed record CentreAvailability(CentreListing Centre, IReadOnlyDictionar
     /// </summary>
     public (DateTimeOffset? NextFirstDoseSlot, int FreeSlots7Days) FirstDoseOutlook(string? vaccine, DateTimeOffset now)
     {
-        var zone = TimeZoneInfo.FindSystemTimeZoneById(Centre.TimeZone);
-        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, zone).DateTime);
+        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, _zone).DateTime);
         var week = today.AddDays(7);
         DateTimeOffset? next = null;
         var free = 0;
