@@ -136,6 +136,20 @@ namespace Booking.LoadTests
             }
         }
 
+        /// <summary>Refuses a manifest whose centres the target does not know (another database, or one
+        /// reset since the seed): every call would fail, and the run would measure nothing.</summary>
+        public static async Task RequireSeeded(Api api, SeedManifest manifest, CancellationToken ct)
+        {
+            var centre = manifest.Centres[0];
+            var today = DateOnly.FromDateTime(DateTime.UtcNow);
+            var listed = await api.Slots(centre.Id, centre.Vaccines[0], today, today, ct);
+            if (listed.Status == 404)
+            {
+                throw new InvalidOperationException(
+                    $"{api.Target} does not know centre {centre.Id} of the seed manifest (prefix {manifest.Prefix}): seed this target first, or pass the --manifest of its seed.");
+            }
+        }
+
         public static async Task<int> Run(Options o, bool seedFirst, CancellationToken ct)
         {
             SeedManifest manifest;
@@ -155,6 +169,7 @@ namespace Booking.LoadTests
                         throw new InvalidOperationException($"No seed manifest at {path}: run the seed scenario first (same --system{(o.Hot ? " and --hot" : "")}).");
                     }
                     manifest = await Seeder.Load(path);
+                    await RequireSeeded(seedApi, manifest, ct);
                     Console.WriteLine($"centres from {path}: {manifest.Centres.Count} (prefix {manifest.Prefix})");
                 }
             }

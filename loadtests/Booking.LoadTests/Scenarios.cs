@@ -26,6 +26,7 @@ public static partial class Scenarios
         var manifest = await Seeder.Load(path);
         using var api = NewApi(o, o.Target, o.Concurrency);
         await RequireUp(api, ct);
+        await RequireSeeded(api, manifest, ct);
         var today = DateOnly.FromDateTime(DateTime.UtcNow).AddDays(1);
         var centres = manifest.Centres;
         var phases = new List<(string Name, Func<Task<CallResult>> Call)>

@@ -158,6 +158,32 @@ public sealed class ApiCallTests : IAsyncDisposable
         Assert.Equal("http-error: ResponseEnded", result.Outcome);
     }
 
+    [Fact]
+    public async Task A_seed_manifest_whose_centres_the_target_does_not_know_is_refused_before_a_run()
+    {
+        var refusal = await Record.ExceptionAsync(() => CheckSeeded(404, """{"type":"/problems/centre-not-found","status":404}"""));
+
+        Assert.Contains("does not know centre n-0001", Assert.IsType<InvalidOperationException>(refusal).Message);
+    }
+
+    [Fact]
+    public async Task A_seed_manifest_whose_first_centre_answers_is_accepted() =>
+        Assert.Null(await Record.ExceptionAsync(() => CheckSeeded(200, "[]")));
+
+    private async Task CheckSeeded(int status, string body)
+    {
+        var bytes = Encoding.UTF8.GetBytes(body);
+        Serve(async stream =>
+        {
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(
+                $"HTTP/1.1 {status} {(status == 404 ? "Not Found" : "OK")}\r\nContent-Type: application/json\r\nContent-Length: {bytes.Length}\r\n\r\n"));
+            await stream.WriteAsync(bytes);
+        });
+        using var api = Client(Deadline);
+        var centre = new SeededCentre("n-0001", "Centre", "Reims", "51100", 49.3, 4.0, "Europe/Paris", 2, 10, [], ["pfizer"], 1, false, []);
+        await Scenarios.RequireSeeded(api, new SeedManifest("grains", Target.ToString(), "n", false, DateTimeOffset.UtcNow, 1, [centre]), CancellationToken.None);
+    }
+
     public async ValueTask DisposeAsync()
     {
         _never.TrySetResult();
