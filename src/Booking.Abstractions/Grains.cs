@@ -62,6 +62,9 @@ public interface ICitizenShardGrain : IGrainWithIntegerKey
     Task<Result<BookingInfo>> Reschedule(string identityKey, string centreId, string reference, string birthDateCheck, DateTimeOffset? firstDose, DateTimeOffset? secondDose);
 
     Task<Result<BookingInfo>> AcceptOffer(string identityKey, string centreId, string entryId, string birthDateCheck);
+
+    /// <summary>Does nothing but activate the shard, which reads its keys: a starting silo calls it before it reports ready.</summary>
+    Task WarmUp();
 }
 
 /// <summary>
@@ -73,6 +76,9 @@ public interface IIdempotencyShardGrain : IGrainWithIntegerKey
 {
     /// <summary>Books under <c>command.Idempotency</c>, which must be set.</summary>
     Task<IdempotentBooking> Book(string centreId, BookPairCommand command);
+
+    /// <summary>Does nothing but activate the shard, which reads its keys: a starting silo calls it before it reports ready.</summary>
+    Task WarmUp();
 }
 
 /// <summary>Which shard grain owns a key: the same answer on every silo, in every process.</summary>

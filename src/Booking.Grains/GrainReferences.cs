@@ -19,11 +19,9 @@ public sealed class GrainReferences(IGrainFactory grains)
     private readonly ConcurrentDictionary<string, ICentreGrain> _centres = new(StringComparer.Ordinal);
 
     /// <summary>The shard grain that lets the identity's requests through one at a time.</summary>
-    public ICitizenShardGrain Citizens(string identityKey)
-    {
-        var shard = Shards.Of(identityKey);
-        return _citizens[shard] ??= grains.GetGrain<ICitizenShardGrain>(shard);
-    }
+    public ICitizenShardGrain Citizens(string identityKey) => CitizenShard(Shards.Of(identityKey));
+
+    public ICitizenShardGrain CitizenShard(long shard) => _citizens[shard] ??= grains.GetGrain<ICitizenShardGrain>(shard);
 
     /// <summary>The shard grain that owns an Idempotency-Key (see <see cref="Shards.Of"/>).</summary>
     public IIdempotencyShardGrain IdempotencyShard(long shard) =>

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Runtime;
 using Microsoft.Extensions.Logging;
 using System.Net;
 using System.Net.Http.Json;
@@ -165,6 +167,13 @@ public class ApiFixture : WebApplicationFactory<Program>, IAsyncLifetime
             client.DefaultRequestHeaders.Add(ApiKeyHeader, key);
         }
         return client;
+    }
+
+    /// <summary>Activations on this host's silo, by grain class name (e.g. "CentreGrain").</summary>
+    public async Task<IReadOnlyDictionary<string, int>> ActivationsAsync()
+    {
+        var statistics = await Services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0).GetSimpleGrainStatistics();
+        return statistics.GroupBy(s => s.GrainType.Split(',')[0].Split('.')[^1]).ToDictionary(g => g.Key, g => g.Sum(s => s.ActivationCount));
     }
 
     /// <summary>Creates a centre under a new id (unique per call) and records the deliveries, all

@@ -1,4 +1,5 @@
 using System.Net;
+using Booking.Abstractions;
 
 namespace Booking.Api.Tests;
 
@@ -43,6 +44,10 @@ public sealed class DurabilityTests
             after = before.RestartedCopy();
             Assert.NotEqual(before.SiloPort, after.SiloPort);
             await after.InitializeAsync();
+            // Ready means it read the centres and the shards back before any request came.
+            var active = await after.ActivationsAsync();
+            Assert.True(active.TryGetValue("CentreGrain", out var centres), string.Join(", ", active.Keys));
+            Assert.Equal((2, Shards.Count, Shards.Count), (centres, active["CitizenShardGrain"], active["IdempotencyShardGrain"]));
             using var client = after.Portal();
 
             // Every confirmed booking reads back, unchanged, with its birth date.

@@ -1,7 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.Extensions.Configuration;
+using Booking.Abstractions;
+using Booking.Api.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Booking.Api.Tests;
 
@@ -16,6 +19,25 @@ public sealed class HealthAndAuthTests(ApiFixture api) : IClassFixture<ApiFixtur
         await Expect.StatusAsync(live, HttpStatusCode.OK);
         using var ready = await client.GetAsync("/health/ready");
         await Expect.StatusAsync(ready, HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task Ready_waits_until_the_centres_and_shards_are_read_back()
+    {
+        var services = api.Services;
+        using var warmUp = ActivatorUtilities.CreateInstance<WarmUp>(services);
+        var check = ActivatorUtilities.CreateInstance<ReadinessCheck>(services, warmUp);
+        var context = new HealthCheckContext();
+
+        var before = await check.CheckHealthAsync(context);
+        await warmUp.StartAsync(CancellationToken.None);
+        await warmUp.ExecuteTask!.WaitAsync(TimeSpan.FromSeconds(30));
+        var after = await check.CheckHealthAsync(context);
+
+        Assert.Equal((HealthStatus.Unhealthy, "Reading centres and shards back: 0 of 0."), (before.Status, before.Description));
+        Assert.Equal(HealthStatus.Healthy, after.Status);
+        var all = 2 * Shards.Count + await api.Db.CountCentresAsync();
+        Assert.Equal((all, all), warmUp.Progress);
     }
 
     [Fact]

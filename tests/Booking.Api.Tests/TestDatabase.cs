@@ -30,6 +30,12 @@ public sealed class TestDatabase(string connectionString)
             "SELECT count(*) FROM ledger WHERE centre_id = @centreId AND kind = @kind", new { centreId, kind });
     }
 
+    public async Task<int> CountCentresAsync()
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        return await connection.ExecuteScalarAsync<int>("SELECT count(*) FROM centres");
+    }
+
     /// <summary>When the centre decided its first and last fact of a kind (recorded_at is the decision time).</summary>
     public async Task<(DateTime First, DateTime Last, int Count)> LedgerSpanAsync(string centreId, string kind)
     {

@@ -53,6 +53,10 @@ public static class HostingExtensions
             });
         });
         services.AddHostedService<DemoSeed>();
+        // After the demo seed, so that a first ./run.sh reads back what it just created.
+        services.Configure<WarmUpOptions>(builder.Configuration.GetSection("Booking:WarmUp"));
+        services.AddSingleton<WarmUp>();
+        services.AddHostedService(sp => sp.GetRequiredService<WarmUp>());
         services.Configure<ReadModelOptions>(builder.Configuration.GetSection("Booking:ReadModel"));
         services.AddSingleton<AvailabilityCache>();
         services.AddSingleton<IAvailabilityReadModel>(sp => sp.GetRequiredService<AvailabilityCache>());

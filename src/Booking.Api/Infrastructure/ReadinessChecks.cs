@@ -4,14 +4,20 @@ using Orleans.Runtime;
 
 namespace Booking.Api.Infrastructure;
 
-/// <summary>Ready means: the database answers and this silo is an active member of the cluster.</summary>
-public sealed class ReadinessCheck(NpgsqlDataSource dataSource, ISiloStatusOracle silo) : IHealthCheck
+/// <summary>Ready means: the database answers, this silo is an active member of the cluster, and
+/// it has read back the centres and shards (<see cref="WarmUp"/>).</summary>
+public sealed class ReadinessCheck(NpgsqlDataSource dataSource, ISiloStatusOracle silo, WarmUp warmUp) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         if (silo.CurrentStatus != SiloStatus.Active)
         {
             return HealthCheckResult.Unhealthy($"Silo is {silo.CurrentStatus}.");
+        }
+        if (!warmUp.Done)
+        {
+            var (read, total) = warmUp.Progress;
+            return HealthCheckResult.Unhealthy($"Reading centres and shards back: {read} of {total}.");
         }
         try
         {

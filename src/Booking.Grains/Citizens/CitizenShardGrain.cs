@@ -48,6 +48,8 @@ public sealed class CitizenShardGrain(LedgerStore store, GrainReferences grains)
                 ? AlreadyBooked()
                 : await Centre(centreId).AcceptOffer(entryId, birthDateCheck));
 
+    public Task WarmUp() => Task.CompletedTask;
+
     private ICentreGrain Centre(string centreId) => grains.Centre(centreId);
 
     private async Task<bool> HoldsAnotherBooking(string identityKey, string? except) =>

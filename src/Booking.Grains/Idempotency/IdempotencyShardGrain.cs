@@ -44,4 +44,6 @@ public sealed class IdempotencyShardGrain(LedgerStore store, GrainReferences gra
             return new IdempotentBooking(await grains.Citizens(command.Citizen.IdentityKey).Book(centreId, command), null, false);
         });
     }
+
+    public Task WarmUp() => Task.CompletedTask;
 }
