@@ -41,6 +41,22 @@ public sealed class HealthAndAuthTests(ApiFixture api) : IClassFixture<ApiFixtur
     }
 
     [Fact]
+    public async Task A_centre_that_cannot_be_read_back_is_logged_and_does_not_keep_the_silo_from_being_ready()
+    {
+        var damaged = TestData.NewCentreId("damaged");
+        await api.Db.AddUnreadableCentreAsync(damaged);
+        var services = api.Services;
+        using var warmUp = ActivatorUtilities.CreateInstance<WarmUp>(services);
+        var check = ActivatorUtilities.CreateInstance<ReadinessCheck>(services, warmUp);
+
+        await warmUp.StartAsync(CancellationToken.None);
+        await warmUp.ExecuteTask!.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(HealthStatus.Healthy, (await check.CheckHealthAsync(new HealthCheckContext())).Status);
+        Assert.Single(api.Logs.Lines, l => l.StartsWith($"Warning {typeof(WarmUp).FullName}: Could not read back centre {damaged} at start;", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Host_runs_on_the_fixture_configuration()
     {
         var configuration = api.Services.GetRequiredService<IConfiguration>();

@@ -30,6 +30,19 @@ public sealed class TestDatabase(string connectionString)
             "SELECT count(*) FROM ledger WHERE centre_id = @centreId AND kind = @kind", new { centreId, kind });
     }
 
+    /// <summary>A centre in the directory whose only ledger fact is not JSON, as a damaged row would be.</summary>
+    public async Task AddUnreadableCentreAsync(string centreId)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.ExecuteAsync(
+            """
+            INSERT INTO centres (id, name, postcode, city, latitude, longitude, time_zone, vaccines, updated_at)
+            VALUES (@centreId, 'Damaged', '75001', 'Paris', 48.86, 2.34, 'Europe/Paris', ARRAY['pfizer'], now());
+            INSERT INTO ledger (centre_id, seq, kind, payload, recorded_at) VALUES (@centreId, 1, 'centre-configured', 'not json', now());
+            """,
+            new { centreId });
+    }
+
     public async Task<int> CountCentresAsync()
     {
         await using var connection = new NpgsqlConnection(connectionString);

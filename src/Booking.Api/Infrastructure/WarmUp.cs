@@ -83,8 +83,10 @@ public sealed partial class WarmUp(
                 {
                     await item.Activate();
                 }
-                catch (Exception ex) when (ex is OrleansException or TimeoutException or StorageUnavailableException or NpgsqlException)
+                catch (Exception ex) when (ex is not OperationCanceledException)
                 {
+                    // Whatever keeps one centre from activating (its storage, a fact it cannot read)
+                    // must not keep the silo from serving the others.
                     LogNotReadBack(item.Name, ex);
                 }
                 Interlocked.Increment(ref _read);
