@@ -199,6 +199,65 @@ app.MapGet("/api/v1/centres/{centreId}/slots", async (string centreId, string? v
         : Results.Ok(Array.Empty<object>());
 });
 
+// Centre search, as Booking.Api answers it: the nearest centres within the radius, each with its
+// next bookable first-dose slot and its bookable slots over 7 days (Store.OutlookAsync).
+app.MapGet("/api/v1/centres", async (double? lat, double? lon, double? radiusKm, string? vaccine, int? limit) =>
+{
+    var input = new Input();
+    if (lat is null or < -90 or > 90)
+    {
+        input.Fail("lat", "Required, from -90 to 90.");
+    }
+    if (lon is null or < -180 or > 180)
+    {
+        input.Fail("lon", "Required, from -180 to 180.");
+    }
+    var radius = radiusKm ?? 50;
+    if (radius is <= 0 or > 1000)
+    {
+        input.Fail("radiusKm", "Greater than 0, at most 1000.");
+    }
+    var count = limit ?? 50;
+    if (count is < 1 or > 500)
+    {
+        input.Fail("limit", "From 1 to 500.");
+    }
+    if (vaccine is not null && !Rules.Catalogue.ContainsKey(vaccine))
+    {
+        input.Fail("vaccine", $"One of: {string.Join(", ", Rules.Catalogue.Keys)}.");
+    }
+    if (!input.IsValid)
+    {
+        return Http.Result(new Outcome(422, Problem: "validation", Detail: "The request has invalid fields", Errors: input.Errors));
+    }
+    var nearest = store.Centres
+        .Where(c => vaccine is null || c.Def.Vaccines.Contains(vaccine))
+        .Select(c => (Centre: c, Distance: Rules.DistanceKm(lat!.Value, lon!.Value, c.Def.Latitude, c.Def.Longitude)))
+        .Where(n => n.Distance <= radius)
+        .OrderBy(n => n.Distance).ThenBy(n => n.Centre.Def.Id, StringComparer.Ordinal)
+        .Take(count)
+        .ToArray();
+    var results = new List<object>(nearest.Length);
+    foreach (var (c, distance) in nearest)
+    {
+        DateTimeOffset? next = null;
+        var free = 0;
+        foreach (var id in vaccine is null ? c.Def.Vaccines : [vaccine])
+        {
+            var outlook = await store.OutlookAsync(c, Rules.Catalogue[id]);
+            next = outlook.NextFirstDoseSlot is { } n && (next is null || n < next) ? n : next;
+            free += outlook.FreeSlots7Days;
+        }
+        var d = c.Def;
+        results.Add(new
+        {
+            d.Id, d.Name, d.Postcode, d.City, d.Latitude, d.Longitude, DistanceKm = Math.Round(distance, 2),
+            d.Vaccines, NextFirstDoseSlot = next, FreeSlots7Days = free,
+        });
+    }
+    return Results.Json(results, Json.Options);
+});
+
 app.MapPost("/api/v1/bookings", async (CreateBookingRequest body, HttpContext http) =>
 {
     var input = new Input();

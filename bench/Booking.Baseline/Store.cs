@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Booking.Grains.Centres;
 using Booking.Grains.Domain;
 using Booking.Grains.Notifications;
@@ -26,6 +27,14 @@ public sealed record BookingOut(string Reference, string Status, string Vaccine,
 public sealed record BookCommand(string CentreId, string Vaccine, DateTimeOffset First, DateTimeOffset? Second, string IdentityKey, string BirthCheck,
     string Phone, (string Scope, string Key, string Hash)? Idempotency);
 
+/// <summary>A bookable first-dose slot as a listing shows it, in the centre's local time.</summary>
+public sealed record ListedSlot(DateTimeOffset Start, int Remaining, SecondDoseWindow? SecondDose);
+
+public sealed record SecondDoseWindow(DateTimeOffset Earliest, DateTimeOffset Latest);
+
+/// <summary>A centre's next bookable first-dose slot, if any, and its bookable slots over 7 days.</summary>
+public readonly record struct Outlook(DateTimeOffset? NextFirstDoseSlot, int FreeSlots7Days);
+
 public sealed class CentreRow(CentreDef def, DateOnly stockOrigin, DateOnly slotsUntil)
 {
     public CentreDef Def { get; } = def;
@@ -49,9 +58,15 @@ public sealed class Store(NpgsqlDataSource db, ListingCache listings, ILogger<St
 
     private readonly ConcurrentDictionary<string, CentreRow> _centres = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string CentreId, string Vaccine), SemaphoreSlim> _bookingQueues = new();
+    private readonly ConcurrentDictionary<(string CentreId, string Vaccine), (long ReadAt, Task<Outlook> Read)> _outlooks = new();
     private readonly TimeSpan _queueTimeout = TimeSpan.FromSeconds(new NpgsqlConnectionStringBuilder(db.ConnectionString).Timeout);
 
+    /// <summary>How old a centre's outlook may be in a search: the engine's read model is held to 5 s.</summary>
+    public static readonly TimeSpan SearchMaxAge = TimeSpan.FromSeconds(5);
+
     public CentreRow? Centre(string id) => _centres.GetValueOrDefault(id);
+
+    public ICollection<CentreRow> Centres => _centres.Values;
 
     public async Task LoadCentresAsync()
     {
@@ -305,14 +320,43 @@ public sealed class Store(NpgsqlDataSource db, ListingCache listings, ILogger<St
         listings.GetAsync(new ListingKey(c.Def.Id, v.Id, from, to),
             async () => JsonSerializer.SerializeToUtf8Bytes(await FirstDoseSlots(c, v, from, to), Json.Options));
 
-    private async Task<IReadOnlyList<object>> FirstDoseSlots(CentreRow c, Vaccine v, DateOnly from, DateOnly to)
+    /// <summary>
+    /// What a centre search shows of a centre for one vaccine: its next bookable first-dose slot within
+    /// the booking horizon and its bookable slots over the 7 days from the centre's today, from the
+    /// same read as a listing. Kept for up to <see cref="SearchMaxAge"/>, the staleness the engine's
+    /// read model allows its searches, and shared by the requests that ask meanwhile: a search
+    /// shows up to 50 centres, and reading each one's horizon per search would be a query per result.
+    /// </summary>
+    public async Task<Outlook> OutlookAsync(CentreRow c, Vaccine v)
+    {
+        var key = (c.Def.Id, v.Id);
+        if (!_outlooks.TryGetValue(key, out var kept) || Stopwatch.GetElapsedTime(kept.ReadAt) > SearchMaxAge || kept.Read.IsFaulted)
+        {
+            kept = (Stopwatch.GetTimestamp(), ReadOutlook(c, v));
+            _outlooks[key] = kept;
+        }
+        return await kept.Read;
+    }
+
+    private async Task<Outlook> ReadOutlook(CentreRow c, Vaccine v)
+    {
+        var today = Rules.LocalDate(DateTimeOffset.UtcNow, c.Def.Zone);
+        var days = await FirstDoseSlots(c, v, today, today.AddDays(c.Def.BookingHorizonDays), onePerDay: true);
+        var week = today.AddDays(7);
+        return new Outlook(days.Count == 0 ? null : days[0].Start, days.Where(d => DateOnly.FromDateTime(d.Start.DateTime) < week).Sum(d => d.Remaining));
+    }
+
+    /// <summary>The bookable first-dose slots of [from, to]. With <paramref name="onePerDay"/>, one
+    /// entry per bookable day instead, from a per-day count: its first free start, and its number of
+    /// free slots in place of a slot's remaining seats (what a search needs, without reading every slot).</summary>
+    private async Task<IReadOnlyList<ListedSlot>> FirstDoseSlots(CentreRow c, Vaccine v, DateOnly from, DateOnly to, bool onePerDay = false)
     {
         var zone = c.Def.Zone;
         var now = DateTimeOffset.UtcNow;
         var today = Rules.LocalDate(now, zone);
         var first = from < today ? today : from;
         var last = to > today.AddDays(c.Def.BookingHorizonDays) ? today.AddDays(c.Def.BookingHorizonDays) : to;
-        var result = new List<object>();
+        var result = new List<ListedSlot>();
         if (last < first)
         {
             return result;
@@ -324,8 +368,11 @@ public sealed class Store(NpgsqlDataSource db, ListingCache listings, ILogger<St
         {
             BatchCommands =
             {
-                Cmd("SELECT start_utc, local_day, capacity - booked FROM slots WHERE centre_id = $1 AND local_day BETWEEN $2 AND $3 AND booked < capacity AND start_utc > $4 ORDER BY start_utc",
-                    c.Def.Id, first, last, now),
+                onePerDay
+                    ? Cmd("SELECT min(start_utc), local_day, count(*)::int FROM slots WHERE centre_id = $1 AND local_day BETWEEN $2 AND $3 AND booked < capacity AND start_utc > $4 GROUP BY local_day ORDER BY local_day",
+                        c.Def.Id, first, last, now)
+                    : Cmd("SELECT start_utc, local_day, capacity - booked FROM slots WHERE centre_id = $1 AND local_day BETWEEN $2 AND $3 AND booked < capacity AND start_utc > $4 ORDER BY start_utc",
+                        c.Def.Id, first, last, now),
                 Cmd("SELECT day, delivered, booked FROM stock_days WHERE centre_id = $1 AND vaccine = $2 ORDER BY day", c.Def.Id, v.Id),
             },
         };
@@ -363,7 +410,7 @@ public sealed class Store(NpgsqlDataSource db, ListingCache listings, ILogger<St
             {
                 continue;
             }
-            object? window = null;
+            SecondDoseWindow? window = null;
             if (v.NeedsSecondDose)
             {
                 DateOnly? firstDay = null, lastDay = null;
@@ -379,15 +426,13 @@ public sealed class Store(NpgsqlDataSource db, ListingCache listings, ILogger<St
                 {
                     continue;
                 }
-                window = new
-                {
-                    earliest = TimeZoneInfo.ConvertTime(freeDays[firstDay.Value].First, zone),
-                    latest = TimeZoneInfo.ConvertTime(freeDays[lastDay!.Value].Last, zone),
-                };
+                window = new SecondDoseWindow(
+                    TimeZoneInfo.ConvertTime(freeDays[firstDay.Value].First, zone),
+                    TimeZoneInfo.ConvertTime(freeDays[lastDay!.Value].Last, zone));
             }
             foreach (var s in day)
             {
-                result.Add(new { start = TimeZoneInfo.ConvertTime(s.Start, zone), remaining = s.Remaining, secondDose = window });
+                result.Add(new ListedSlot(TimeZoneInfo.ConvertTime(s.Start, zone), s.Remaining, window));
             }
         }
         return result;

@@ -58,10 +58,9 @@ public sealed class Options
     public string PortalKey { get; set; } = "dev-portal-key";
     public string OperatorKey { get; set; } = "dev-operator-key";
 
-    /// <summary>Centre searches per booking arrival: one in a national run against the grains unless
-    /// told otherwise; none in the hot scenario, which measures contention, or against the baseline,
-    /// which serves no centre search.</summary>
-    public double SearchesPerBooking => Search ?? (System == SystemKind.Grains && !Hot ? 1.0 : 0.0);
+    /// <summary>Centre searches per booking arrival: one in a national run unless told otherwise,
+    /// against either system; none in the hot scenario, which measures contention.</summary>
+    public double SearchesPerBooking => Search ?? (Hot ? 0.0 : 1.0);
 
     public Options Clone() => (Options)MemberwiseClone();
 
@@ -151,8 +150,6 @@ public sealed class Options
         Check(Browse is >= 0 and <= 100 && Cancel is >= 0 and <= 1 && Reschedule is >= 0 and <= 1 && Cancel + Reschedule <= 1,
             "--browse 0..100, --cancel and --reschedule 0..1 (sum at most 1).");
         Check(Search is null or (>= 0 and <= 100), "--search: 0 to 100 centre searches per booking arrival.");
-        Check(!(Search > 0 && (System == SystemKind.Baseline || Scenario == "compare")),
-            "--search: the SQL baseline serves no centre search, so neither --system baseline nor compare takes searches.");
         Check(StockFactor is > 0 and <= 10, "--stock-factor: above 0, at most 10.");
         Check(ListingDays is >= 1 and <= 31 && ReadDays is >= 1 and <= 31, "--listing-days and --read-days: 1 to 31.");
         Check(Drain is >= 0 and <= 300, "--drain: 0 to 300 s.");

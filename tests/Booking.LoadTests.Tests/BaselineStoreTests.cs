@@ -32,6 +32,39 @@ public sealed class BaselineStoreTests : IAsyncLifetime
         await drop.ExecuteNonQueryAsync();
     }
 
+    /// <summary>Every day 09:00–12:00 in Paris, 15-minute slots, pfizer, a 28-day horizon.</summary>
+    private static CentreDef Mornings(string id) =>
+        new(id, "Centre " + id, "1 rue de la Paix", "75002", "Paris", 48.87, 2.33, "Europe/Paris", 2, 15,
+            [.. Enum.GetValues<DayOfWeek>().Select(d => new Opening(d, new TimeOnly(9, 0), new TimeOnly(12, 0)))], [], ["pfizer"], 28, false);
+
+    [Fact]
+    public async Task A_search_shows_a_centre_s_next_bookable_slot_and_its_bookable_slots_over_seven_days()
+    {
+        using var listings = new ListingCache();
+        var store = new Store(DataSource, listings, NullLogger<Store>.Instance);
+        var pfizer = Rules.Catalogue["pfizer"];
+        Assert.Equal(201, (await store.PutCentre(Mornings("without-doses"))).Status);
+        Assert.Equal(201, (await store.PutCentre(Mornings("with-doses"))).Status);
+        var stocked = store.Centre("with-doses")!;
+        var today = Rules.LocalDate(DateTimeOffset.UtcNow, stocked.Def.Zone);
+        Assert.Equal(201, (await store.AddDelivery(stocked, "pfizer", today, 1_000, "confirmed")).Status);
+
+        var empty = await store.OutlookAsync(store.Centre("without-doses")!, pfizer);
+        var before = DateTimeOffset.UtcNow;
+        var outlook = await store.OutlookAsync(stocked, pfizer);
+        var after = DateTimeOffset.UtcNow;
+
+        // Every slot is bookable (1,000 doses cover every pair): the slots of the coming days, in Paris.
+        DateTimeOffset[] Starts(DateOnly from, int days, DateTimeOffset notBefore) =>
+            [.. Enumerable.Range(0, days).SelectMany(d => Enumerable.Range(0, 12).Select(i =>
+                    TimeZoneInfo.ConvertTimeToUtc(from.AddDays(d).ToDateTime(new TimeOnly(9, 0)).AddMinutes(15 * i), stocked.Def.Zone)))
+                .Where(utc => utc > notBefore.UtcDateTime)
+                .Select(utc => new DateTimeOffset(utc, TimeSpan.Zero))];
+        Assert.Equal(new Outlook(null, 0), empty);
+        Assert.InRange(outlook.FreeSlots7Days, Starts(today, 7, after).Length, Starts(today, 7, before).Length);
+        Assert.Contains(outlook.NextFirstDoseSlot!.Value, new[] { Starts(today, 2, before)[0], Starts(today, 2, after)[0] });
+    }
+
     [Fact]
     public async Task A_centre_is_not_replaced_while_a_booking_at_it_is_committing()
     {

@@ -82,24 +82,24 @@ public class OptionsTests
     }
 
     [Fact]
-    public void Searches_default_to_one_per_booking_in_a_national_run_against_the_grains_and_to_none_otherwise()
+    public void Searches_default_to_one_per_booking_in_a_national_run_on_either_system_and_to_none_in_the_hot_scenario()
     {
         Assert.Equal(1.0, Options.Parse(["run"]).SearchesPerBooking);
         Assert.Equal(1.0, Options.Parse(["launch"]).SearchesPerBooking);
+        Assert.Equal(1.0, Options.Parse(["run", "--system", "baseline"]).SearchesPerBooking);
         Assert.Equal(0.0, Options.Parse(["run", "--hot"]).SearchesPerBooking);
-        Assert.Equal(0.0, Options.Parse(["run", "--system", "baseline"]).SearchesPerBooking);
+        Assert.Equal(0.0, Options.Parse(["run", "--hot", "--system", "baseline"]).SearchesPerBooking);
         Assert.Equal(2.5, Options.Parse(["run", "--search", "2.5"]).SearchesPerBooking);
         Assert.Equal(0.5, Options.Parse(["run", "--hot", "--search", "0.5"]).SearchesPerBooking);
+        Assert.Equal(0.5, Options.Parse(["run", "--system", "baseline", "--search", "0.5"]).SearchesPerBooking);
         Assert.Equal(0.0, Options.Parse(["run", "--search", "0"]).SearchesPerBooking);
-        Assert.Equal(0.0, Options.Parse(["compare", "--search", "0"]).SearchesPerBooking);
+        Assert.Equal(0.5, Options.Parse(["compare", "--search", "0.5"]).SearchesPerBooking);
     }
 
     [Theory]
-    [InlineData("run", "--system", "baseline", "--search", "1")]
-    [InlineData("compare", "--search", "0.5")]
     [InlineData("run", "--search", "-1")]
     [InlineData("run", "--search", "101")]
-    public void Searches_the_baseline_cannot_answer_or_out_of_range_are_refused(params string[] args)
+    public void Searches_out_of_range_are_refused(params string[] args)
     {
         var e = Assert.Throws<ArgumentException>(() => Options.Parse(args));
         Assert.StartsWith("--search:", e.Message);
