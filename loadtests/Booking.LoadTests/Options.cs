@@ -18,6 +18,9 @@ public sealed class Options
     // Seeding
     public int Centres { get; set; } = 1300;
     public bool Hot { get; set; }
+
+    /// <summary>compare: the national scenario instead of the hot one.</summary>
+    public bool National { get; set; }
     public double StockFactor { get; set; } = 1.0;
     public string? Prefix { get; set; }
     public int SeedConcurrency { get; set; } = 64;
@@ -96,6 +99,7 @@ public sealed class Options
                 }; break;
                 case "--centres": o.Centres = Int(); break;
                 case "--hot": o.Hot = true; break;
+                case "--national": o.National = true; break;
                 case "--tight": o.StockFactor = 0.6; break;
                 case "--stock-factor": o.StockFactor = Number(); break;
                 case "--prefix": o.Prefix = Value(); break;
@@ -139,6 +143,7 @@ public sealed class Options
         RequireLoopback(Target, "--target");
         RequireLoopback(BaselineTarget, "--baseline-target");
         Check(Centres is >= 1 and <= 20_000, "--centres: 1 to 20,000.");
+        Check(!National || (Scenario == "compare" && !Hot), "--national: only with compare, and not with --hot.");
         Check(Rate is > 0 and <= 200_000, "--rate: above 0, at most 200,000 per second.");
         Check(Duration is > 0 and <= 3600, "--duration: above 0, at most 3,600 s.");
         // reads runs closed loops without a ramp: its phases may be shorter than the default ramp.

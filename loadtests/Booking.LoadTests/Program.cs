@@ -58,7 +58,7 @@ namespace Booking.LoadTests
                   launch    seed, then run
                   reads     slots listings and centre searches against /health/live and /api/v1/vaccines (closed loop)
                   audit     the invariant audit alone (--db; --refs file of references that got a 201)
-                  compare   the hot scenario against the grain API and the SQL baseline in the same run, side by side
+                  compare   the hot scenario (or --national) against the grain API and the SQL baseline in the same run, side by side
 
                 see loadtests/README.md for every option
                 """);

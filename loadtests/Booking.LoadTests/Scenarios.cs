@@ -119,14 +119,15 @@ public static partial class Scenarios
     }
 
     /// <summary>
-    /// The hot scenario (100 centres, 80 % of demand on 10) against the grain API and then the SQL
-    /// baseline, same options, same run; the baseline is built and started here when it is not
-    /// already answering, and stopped at the end.
+    /// The hot scenario (100 centres, 80 % of demand on 10), or with --national the national one,
+    /// against the grain API and then the SQL baseline, same options, same run; the baseline is
+    /// built and started here when it is not already answering, and stopped at the end.
     /// </summary>
     public static async Task<int> Compare(Options o, CancellationToken ct)
     {
-        o.Hot = true;
-        var dir = NewReportDir(o, $"compare-{o.Rate:0}");
+        o.Hot = !o.National;
+        var scenario = o.Hot ? "hot" : "national";
+        var dir = NewReportDir(o, $"compare-{(o.Hot ? "" : "national-")}{o.Rate:0}");
         var summaries = new List<RunSummary>();
         Process? started = null;
         try
@@ -142,11 +143,11 @@ public static partial class Scenarios
                 using (var seedApi = NewApi(so, so.Target, so.SeedConcurrency))
                 {
                     await RequireUp(seedApi, ct);
-                    manifest = await Seeder.Run(so, seedApi, (system == SystemKind.Grains ? "hg" : "hb") + DateTime.UtcNow.ToString("MMddHHmmss"), Console.Out, ct);
+                    manifest = await Seeder.Run(so, seedApi, (o.Hot ? "h" : "n") + (system == SystemKind.Grains ? "g" : "b") + DateTime.UtcNow.ToString("MMddHHmmss"), Console.Out, ct);
                     await Seeder.Save(manifest, ReportsRoot(o), system);
                 }
                 var name = system.ToString().ToLowerInvariant();
-                var summary = await Load(so, manifest, dir, "compare (hot)", ct, name);
+                var summary = await Load(so, manifest, dir, $"compare ({scenario})", ct, name);
                 PrintSummary(summary);
                 summaries.Add(summary);
             }
@@ -158,18 +159,18 @@ public static partial class Scenarios
                 StopProcess(started);
             }
         }
-        var table = CompareTable(summaries);
+        var table = CompareTable(scenario, summaries);
         Console.WriteLine();
         Console.WriteLine(table);
         await File.WriteAllTextAsync(Path.Combine(dir, "compare.md"), table, ct);
         await File.WriteAllTextAsync(Path.Combine(dir, "report.html"),
-            "<!doctype html><meta charset=\"utf-8\"><title>compare</title><h1>Hot scenario: grains vs SQL baseline</h1><pre>" +
+            $"<!doctype html><meta charset=\"utf-8\"><title>compare</title><h1>{(o.Hot ? "Hot" : "National")} scenario: grains vs SQL baseline</h1><pre>" +
             System.Net.WebUtility.HtmlEncode(table) + "</pre><p><a href=\"grains.html\">grains report</a> · <a href=\"baseline.html\">baseline report</a></p>", ct);
         Console.WriteLine($"report: {Path.Combine(dir, "report.html")}");
         return summaries.Any(s => s.Audit is { Passed: false }) ? 1 : 0;
     }
 
-    private static string CompareTable(List<RunSummary> s)
+    private static string CompareTable(string scenario, List<RunSummary> s)
     {
         var rows = new List<(string, Func<RunSummary, string>)>
         {
@@ -189,7 +190,7 @@ public static partial class Scenarios
             ("invariant audit", x => x.Audit is null ? "not run" : x.Audit.Passed ? "passed" : $"FAILED ({x.Audit.Violations})"),
         };
         var b = new StringBuilder();
-        b.AppendLine($"| hot scenario, {s[0].Rate:N0} pairs/s offered, {s[0].Duration} s | {string.Join(" | ", s.Select(x => x.System))} |");
+        b.AppendLine($"| {scenario} scenario, {s[0].Rate:N0} pairs/s offered, {s[0].Duration} s | {string.Join(" | ", s.Select(x => x.System))} |");
         b.AppendLine($"|---|{string.Join("|", s.Select(_ => "---:"))}|");
         foreach (var (name, f) in rows)
         {

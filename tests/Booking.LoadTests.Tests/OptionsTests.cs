@@ -96,6 +96,25 @@ public class OptionsTests
         Assert.Equal(0.5, Options.Parse(["compare", "--search", "0.5"]).SearchesPerBooking);
     }
 
+    [Fact]
+    public void Compare_takes_the_national_scenario_with_its_searches_when_asked()
+    {
+        var national = Options.Parse(["compare", "--national"]);
+
+        Assert.Equal((true, false, 1.0), (national.National, national.Hot, national.SearchesPerBooking));
+        Assert.False(Options.Parse(["compare"]).National);
+    }
+
+    [Theory]
+    [InlineData("run", "--national")]
+    [InlineData("launch", "--national")]
+    [InlineData("compare", "--national", "--hot")]
+    public void National_is_only_for_compare_and_not_with_hot(params string[] args)
+    {
+        var e = Assert.Throws<ArgumentException>(() => Options.Parse(args));
+        Assert.StartsWith("--national:", e.Message);
+    }
+
     [Theory]
     [InlineData("run", "--search", "-1")]
     [InlineData("run", "--search", "101")]
