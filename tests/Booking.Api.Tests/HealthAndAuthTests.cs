@@ -5,6 +5,7 @@ using Booking.Abstractions;
 using Booking.Api.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 
 namespace Booking.Api.Tests;
 
@@ -38,6 +39,18 @@ public sealed class HealthAndAuthTests(ApiFixture api) : IClassFixture<ApiFixtur
         Assert.Equal(HealthStatus.Healthy, after.Status);
         var all = 2 * Shards.Count + await api.Db.CountCentresAsync();
         Assert.Equal((all, all), warmUp.Progress);
+    }
+
+    [Fact]
+    public async Task Past_its_limit_ready_no_longer_waits_for_the_warm_up()
+    {
+        var services = api.Services;
+        using var warmUp = ActivatorUtilities.CreateInstance<WarmUp>(services, Options.Create(new WarmUpOptions { Limit = TimeSpan.Zero }));
+        var check = ActivatorUtilities.CreateInstance<ReadinessCheck>(services, warmUp);
+
+        var result = await check.CheckHealthAsync(new HealthCheckContext());
+
+        Assert.Equal((false, HealthStatus.Healthy), (warmUp.Done, result.Status));
     }
 
     [Fact]

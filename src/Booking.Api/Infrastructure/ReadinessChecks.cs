@@ -14,7 +14,7 @@ public sealed class ReadinessCheck(NpgsqlDataSource dataSource, ISiloStatusOracl
         {
             return HealthCheckResult.Unhealthy($"Silo is {silo.CurrentStatus}.");
         }
-        if (!warmUp.Done)
+        if (!warmUp.ReadinessMayGoOn)
         {
             var (read, total) = warmUp.Progress;
             return HealthCheckResult.Unhealthy($"Reading centres and shards back: {read} of {total}.");

@@ -13,6 +13,11 @@ public sealed class WarmUpOptions
 
     /// <summary>How many are read back at once.</summary>
     public int Parallelism { get; set; } = 8;
+
+    /// <summary>How long after the start readiness waits for it at most: past that, the silo reports
+    /// ready while the rest is read back (a directory far larger than a national one, or a slow
+    /// database, must not keep a silo out of service).</summary>
+    public TimeSpan Limit { get; set; } = TimeSpan.FromMinutes(2);
 }
 
 /// <summary>
@@ -27,10 +32,14 @@ public sealed partial class WarmUp(
     : BackgroundService
 {
     private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly long _created = time.GetTimestamp();
     private int _total;
     private int _read;
 
     public bool Done => _done.Task.IsCompleted;
+
+    /// <summary>Done, or past <see cref="WarmUpOptions.Limit"/> since the host made it.</summary>
+    public bool ReadinessMayGoOn => Done || time.GetElapsedTime(_created) >= options.Value.Limit;
 
     /// <summary>Read back so far, of how many.</summary>
     public (int Read, int Total) Progress => (Volatile.Read(ref _read), Volatile.Read(ref _total));
