@@ -5,7 +5,8 @@ using Orleans.Runtime;
 namespace Booking.Api.Infrastructure;
 
 /// <summary>Ready means: the database answers, this silo is an active member of the cluster, and
-/// it has read back the centres and shards (<see cref="WarmUp"/>).</summary>
+/// it has read back the centres and shards (<see cref="WarmUp"/>), or has waited for that as long
+/// as <see cref="WarmUpOptions.Limit"/> allows.</summary>
 public sealed class ReadinessCheck(NpgsqlDataSource dataSource, ISiloStatusOracle silo, WarmUp warmUp) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
