@@ -21,12 +21,6 @@ public sealed class Options
 
     /// <summary>compare: the national scenario instead of the hot one.</summary>
     public bool National { get; set; }
-
-    public double? Warmup { get; set; }
-
-    /// <summary>compare: seconds of the same load, not measured, before each system's run, so that
-    /// neither is measured while it compiles its code and fills its caches (5 unless told).</summary>
-    public double WarmupSeconds => Warmup ?? 5;
     public double StockFactor { get; set; } = 1.0;
     public string? Prefix { get; set; }
     public int SeedConcurrency { get; set; } = 64;
@@ -106,7 +100,6 @@ public sealed class Options
                 case "--centres": o.Centres = Int(); break;
                 case "--hot": o.Hot = true; break;
                 case "--national": o.National = true; break;
-                case "--warmup": o.Warmup = Number(); break;
                 case "--tight": o.StockFactor = 0.6; break;
                 case "--stock-factor": o.StockFactor = Number(); break;
                 case "--prefix": o.Prefix = Value(); break;
@@ -151,7 +144,6 @@ public sealed class Options
         RequireLoopback(BaselineTarget, "--baseline-target");
         Check(Centres is >= 1 and <= 20_000, "--centres: 1 to 20,000.");
         Check(!National || (Scenario == "compare" && !Hot), "--national: only with compare, and not with --hot.");
-        Check(Warmup is null || (Scenario == "compare" && Warmup is >= 0 and <= 120), "--warmup: only with compare, 0 to 120 s.");
         Check(Rate is > 0 and <= 200_000, "--rate: above 0, at most 200,000 per second.");
         Check(Duration is > 0 and <= 3600, "--duration: above 0, at most 3,600 s.");
         // reads runs closed loops without a ramp: its phases may be shorter than the default ramp.

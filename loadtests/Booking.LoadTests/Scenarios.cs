@@ -146,10 +146,6 @@ public static partial class Scenarios
                     manifest = await Seeder.Run(so, seedApi, (o.Hot ? "h" : "n") + (system == SystemKind.Grains ? "g" : "b") + DateTime.UtcNow.ToString("MMddHHmmss"), Console.Out, ct);
                     await Seeder.Save(manifest, ReportsRoot(o), system);
                 }
-                if (o.WarmupSeconds > 0)
-                {
-                    await Warm(so, manifest, o.WarmupSeconds);
-                }
                 var name = system.ToString().ToLowerInvariant();
                 var summary = await Load(so, manifest, dir, $"compare ({scenario})", ct, name);
                 PrintSummary(summary);
@@ -172,19 +168,6 @@ public static partial class Scenarios
             System.Net.WebUtility.HtmlEncode(table) + "</pre><p><a href=\"grains.html\">grains report</a> · <a href=\"baseline.html\">baseline report</a></p>", ct);
         Console.WriteLine($"report: {Path.Combine(dir, "report.html")}");
         return summaries.Any(s => s.Audit is { Passed: false }) ? 1 : 0;
-    }
-
-    /// <summary>The same load for a few seconds, not measured or audited.</summary>
-    private static async Task Warm(Options o, SeedManifest manifest, double seconds)
-    {
-        var warm = o.Clone();
-        warm.Duration = seconds;
-        warm.Ramp = Math.Min(o.Ramp, seconds);
-        warm.Drain = Math.Min(o.Drain, 10);
-        warm.SupplyCut = false;
-        Console.WriteLine($"warm-up: {seconds} s of the same load against {o.System}, not measured");
-        using var api = NewApi(warm, warm.Target);
-        await new LoadRunner(warm, api, manifest, new Metrics((int)(warm.Duration + warm.Drain + 15))).Run();
     }
 
     private static string CompareTable(string scenario, List<RunSummary> s)

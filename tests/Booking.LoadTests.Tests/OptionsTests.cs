@@ -105,24 +105,6 @@ public class OptionsTests
         Assert.False(Options.Parse(["compare"]).National);
     }
 
-    [Fact]
-    public void Compare_warms_each_system_up_for_five_seconds_unless_told()
-    {
-        Assert.Equal(5, Options.Parse(["compare"]).WarmupSeconds);
-        Assert.Equal(0, Options.Parse(["compare", "--warmup", "0"]).WarmupSeconds);
-        Assert.Equal(12.5, Options.Parse(["compare", "--warmup", "12.5"]).WarmupSeconds);
-    }
-
-    [Theory]
-    [InlineData("run", "--warmup", "5")]
-    [InlineData("compare", "--warmup", "-1")]
-    [InlineData("compare", "--warmup", "121")]
-    public void Warmup_is_only_for_compare_and_at_most_two_minutes(params string[] args)
-    {
-        var e = Assert.Throws<ArgumentException>(() => Options.Parse(args));
-        Assert.StartsWith("--warmup:", e.Message);
-    }
-
     [Theory]
     [InlineData("run", "--national")]
     [InlineData("launch", "--national")]
