@@ -30,6 +30,7 @@ if (!BookingGrainsServices.Sets(connectionString, "MaximumPoolSize"))
 }
 builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(csb.ConnectionString));
 builder.Services.AddSingleton<ListingCache>();
+builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<Store>();
 
 var app = builder.Build();

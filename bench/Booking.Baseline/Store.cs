@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using Booking.Grains.Centres;
 using Booking.Grains.Domain;
 using Booking.Grains.Notifications;
@@ -35,6 +34,16 @@ public sealed record SecondDoseWindow(DateTimeOffset Earliest, DateTimeOffset La
 /// <summary>A centre's next bookable first-dose slot, if any, and its bookable slots over 7 days.</summary>
 public readonly record struct Outlook(DateTimeOffset? NextFirstDoseSlot, int FreeSlots7Days);
 
+/// <summary>A centre's outlook for one vaccine as last read (from <see cref="ReadAt"/>), and its next read if one is under way.</summary>
+internal sealed class KeptOutlook
+{
+    public Task<Outlook>? Current { get; set; }
+
+    public long ReadAt { get; set; }
+
+    public Task<Outlook>? Next { get; set; }
+}
+
 public sealed class CentreRow(CentreDef def, DateOnly stockOrigin, DateOnly slotsUntil)
 {
     public CentreDef Def { get; } = def;
@@ -52,17 +61,22 @@ public sealed class CentreRow(CentreDef def, DateOnly stockOrigin, DateOnly slot
 /// instead of one per day. Statements are batched to keep a booking to two round trips while it
 /// holds that lock, and auto-prepared; the pool is capped at 16 connections (2 cores).
 /// </summary>
-public sealed class Store(NpgsqlDataSource db, ListingCache listings, ILogger<Store> logger)
+public sealed class Store(NpgsqlDataSource db, ListingCache listings, ILogger<Store> logger, TimeProvider time)
 {
     private static readonly DateTime[] NoSeats = [];
 
     private readonly ConcurrentDictionary<string, CentreRow> _centres = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string CentreId, string Vaccine), SemaphoreSlim> _bookingQueues = new();
-    private readonly ConcurrentDictionary<(string CentreId, string Vaccine), (long ReadAt, Task<Outlook> Read)> _outlooks = new();
+    private readonly ConcurrentDictionary<(string CentreId, string Vaccine), KeptOutlook> _outlooks = new();
+    // Searches may hold at most 4 of the 16 pooled connections, so that they never starve bookings.
+    private readonly SemaphoreSlim _outlookReads = new(4);
     private readonly TimeSpan _queueTimeout = TimeSpan.FromSeconds(new NpgsqlConnectionStringBuilder(db.ConnectionString).Timeout);
 
     /// <summary>How old a centre's outlook may be in a search: the engine's read model is held to 5 s.</summary>
     public static readonly TimeSpan SearchMaxAge = TimeSpan.FromSeconds(5);
+
+    /// <summary>From this age a kept outlook is read again in the background while it is still served.</summary>
+    public static readonly TimeSpan SearchRefreshAfter = TimeSpan.FromSeconds(3);
 
     public CentreRow? Centre(string id) => _centres.GetValueOrDefault(id);
 
@@ -323,19 +337,70 @@ public sealed class Store(NpgsqlDataSource db, ListingCache listings, ILogger<St
     /// <summary>
     /// What a centre search shows of a centre for one vaccine: its next bookable first-dose slot within
     /// the booking horizon and its bookable slots over the 7 days from the centre's today, from the
-    /// same read as a listing. Kept for up to <see cref="SearchMaxAge"/>, the staleness the engine's
-    /// read model allows its searches, and shared by the requests that ask meanwhile: a search
-    /// shows up to 50 centres, and reading each one's horizon per search would be a query per result.
+    /// same read as a listing. At most <see cref="SearchMaxAge"/> old, the staleness the engine's
+    /// read model allows its searches; read again in the background from
+    /// <see cref="SearchRefreshAfter"/>, so that the outlooks of centres searched together do not all
+    /// expire, and get read, at once; concurrent searches share one read.
     /// </summary>
     public async Task<Outlook> OutlookAsync(CentreRow c, Vaccine v)
     {
-        var key = (c.Def.Id, v.Id);
-        if (!_outlooks.TryGetValue(key, out var kept) || Stopwatch.GetElapsedTime(kept.ReadAt) > SearchMaxAge || kept.Read.IsFaulted)
+        var kept = _outlooks.GetOrAdd((c.Def.Id, v.Id), _ => new KeptOutlook());
+        Task<Outlook> answer;
+        lock (kept)
         {
-            kept = (Stopwatch.GetTimestamp(), ReadOutlook(c, v));
-            _outlooks[key] = kept;
+            var age = kept.Current is null ? TimeSpan.MaxValue : time.GetElapsedTime(kept.ReadAt);
+            if (kept.Current is null || kept.Current.IsFaulted || age > SearchMaxAge)
+            {
+                kept.Next ??= Read(kept, c, v);
+                answer = kept.Next;
+            }
+            else
+            {
+                if (age > SearchRefreshAfter)
+                {
+                    kept.Next ??= Read(kept, c, v);
+                }
+                answer = kept.Current;
+            }
         }
-        return await kept.Read;
+        return await answer;
+    }
+
+    private async Task<Outlook> Read(KeptOutlook kept, CentreRow c, Vaccine v)
+    {
+        // Started under the entry's lock: the rest runs after the caller has stored it as Next.
+        await Task.Yield();
+        var startedAt = time.GetTimestamp();
+        var read = ReadLimited(c, v);
+        try
+        {
+            await read;
+        }
+        finally
+        {
+            lock (kept)
+            {
+                kept.Next = null;
+                if (read.IsCompletedSuccessfully)
+                {
+                    (kept.Current, kept.ReadAt) = (read, startedAt);
+                }
+            }
+        }
+        return await read;
+    }
+
+    private async Task<Outlook> ReadLimited(CentreRow c, Vaccine v)
+    {
+        await _outlookReads.WaitAsync();
+        try
+        {
+            return await ReadOutlook(c, v);
+        }
+        finally
+        {
+            _outlookReads.Release();
+        }
     }
 
     private async Task<Outlook> ReadOutlook(CentreRow c, Vaccine v)

@@ -1,6 +1,7 @@
 using Booking.Baseline;
 using Dapper;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 
 namespace Booking.LoadTests.Tests;
@@ -41,7 +42,7 @@ public sealed class BaselineStoreTests : IAsyncLifetime
     public async Task A_search_shows_a_centre_s_next_bookable_slot_and_its_bookable_slots_over_seven_days()
     {
         using var listings = new ListingCache();
-        var store = new Store(DataSource, listings, NullLogger<Store>.Instance);
+        var store = new Store(DataSource, listings, NullLogger<Store>.Instance, TimeProvider.System);
         var pfizer = Rules.Catalogue["pfizer"];
         Assert.Equal(201, (await store.PutCentre(Mornings("without-doses"))).Status);
         Assert.Equal(201, (await store.PutCentre(Mornings("with-doses"))).Status);
@@ -66,10 +67,47 @@ public sealed class BaselineStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_searched_outlook_is_kept_3_s_then_read_again_behind_the_answer_and_never_served_past_5_s()
+    {
+        var time = new FakeTimeProvider();
+        using var listings = new ListingCache();
+        var store = new Store(DataSource, listings, NullLogger<Store>.Instance, time);
+        var pfizer = Rules.Catalogue["pfizer"];
+        Assert.Equal(201, (await store.PutCentre(Mornings("refreshed"))).Status);
+        Assert.Equal(201, (await store.PutCentre(Mornings("expired"))).Status);
+        var refreshed = store.Centre("refreshed")!;
+        var expired = store.Centre("expired")!;
+        var today = Rules.LocalDate(DateTimeOffset.UtcNow, refreshed.Def.Zone);
+        var none = new Outlook(null, 0);
+        Assert.Equal(none, await store.OutlookAsync(refreshed, pfizer));
+        Assert.Equal(none, await store.OutlookAsync(expired, pfizer));
+        // Doses arrive at both: only a new read shows them.
+        Assert.Equal(201, (await store.AddDelivery(refreshed, "pfizer", today, 1_000, "confirmed")).Status);
+        Assert.Equal(201, (await store.AddDelivery(expired, "pfizer", today, 1_000, "confirmed")).Status);
+
+        time.Advance(TimeSpan.FromSeconds(2.9));
+        Assert.Equal(none, await store.OutlookAsync(refreshed, pfizer));
+
+        // Past 3 s the kept outlook is still the answer while it is read again behind it.
+        time.Advance(TimeSpan.FromSeconds(0.2));
+        Assert.Equal(none, await store.OutlookAsync(refreshed, pfizer));
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while ((await store.OutlookAsync(refreshed, pfizer)).NextFirstDoseSlot is null)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the outlook was not read again behind the answer");
+            await Task.Yield();
+        }
+
+        // Past 5 s without a read since, the answer waits for a new one.
+        time.Advance(TimeSpan.FromSeconds(2));
+        Assert.NotNull((await store.OutlookAsync(expired, pfizer)).NextFirstDoseSlot);
+    }
+
+    [Fact]
     public async Task A_centre_is_not_replaced_while_a_booking_at_it_is_committing()
     {
         using var listings = new ListingCache();
-        var store = new Store(DataSource, listings, NullLogger<Store>.Instance);
+        var store = new Store(DataSource, listings, NullLogger<Store>.Instance, TimeProvider.System);
         var centre = new CentreDef("c-1", "Centre 1", "1 rue de la Paix", "75002", "Paris", 48.87, 2.33, "Europe/Paris", 2, 15,
             [.. Enum.GetValues<DayOfWeek>().Select(d => new Opening(d, new TimeOnly(9, 0), new TimeOnly(12, 0)))], [], ["pfizer"], 28, false);
         Assert.Equal(201, (await store.PutCentre(centre)).Status);
