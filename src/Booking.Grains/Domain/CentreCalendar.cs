@@ -100,13 +100,12 @@ public sealed class CentreCalendar
                 }
             }
         }
-        // Periods that do not overlap (the settings' rule) give starts already in order.
-        if (!IsStrictlyAscending(starts))
-        {
-            starts.Sort((a, b) => a.UtcTicks.CompareTo(b.UtcTicks));
-            return starts.DistinctBy(s => s.UtcTicks).ToArray();
-        }
-        return starts.ToArray();
+        // Periods that do not overlap (the settings' rule) give starts already in order. When two
+        // wall-clock starts are one instant (overlapping periods, or a zone whose rules the system
+        // reads without a gap), the earlier wall-clock time stays: the sort must be stable.
+        return IsStrictlyAscending(starts)
+            ? starts.ToArray()
+            : starts.OrderBy(s => s.UtcTicks).DistinctBy(s => s.UtcTicks).ToArray();
     }
 
     private static bool IsStrictlyAscending(List<DateTimeOffset> starts)
