@@ -233,7 +233,7 @@ app.MapGet("/api/v1/centres", async (double? lat, double? lon, double? radiusKm,
     }
     var nearest = store.Centres
         .Where(c => vaccine is null || c.Def.Vaccines.Contains(vaccine))
-        .Select(c => (Centre: c, Distance: Rules.DistanceKm(lat!.Value, lon!.Value, c.Def.Latitude, c.Def.Longitude)))
+        .Select(c => (Centre: c, Distance: GreatCircle.DistanceKm(lat!.Value, lon!.Value, c.Def.Latitude, c.Def.Longitude)))
         .Where(n => n.Distance <= radius)
         .OrderBy(n => n.Distance).ThenBy(n => n.Centre.Def.Id, StringComparer.Ordinal)
         .Take(count)

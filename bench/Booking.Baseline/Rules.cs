@@ -10,16 +10,6 @@ public static class Rules
     /// <summary>The engine's own catalogue, so that both systems book against the same rules.</summary>
     public static readonly Dictionary<string, Vaccine> Catalogue = VaccineCatalog.Default.All.ToDictionary(v => v.Id, StringComparer.Ordinal);
 
-    /// <summary>Great-circle distance on a sphere of 6,371 km, as the engine measures it.</summary>
-    public static double DistanceKm(double lat1, double lon1, double lat2, double lon2)
-    {
-        const double radians = Math.PI / 180;
-        var dLat = (lat2 - lat1) * radians / 2;
-        var dLon = (lon2 - lon1) * radians / 2;
-        var a = Math.Sin(dLat) * Math.Sin(dLat) + Math.Cos(lat1 * radians) * Math.Cos(lat2 * radians) * Math.Sin(dLon) * Math.Sin(dLon);
-        return 2 * 6371.0 * Math.Asin(Math.Min(1, Math.Sqrt(a)));
-    }
-
     public static string NewDeliveryId() => "dl-" + RandomNumberGenerator.GetString("abcdefghijkmnpqrstuvwxyz23456789", 10);
 
     public static string Hash(byte[] secret, string value) =>

@@ -1,4 +1,5 @@
 using Booking.Api.ReadModel;
+using Booking.Grains.Domain;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
@@ -43,7 +44,7 @@ public class CentresByPlaceTests
 
     private static string[] Scan(CentreAvailability[] directory, Case c) =>
         directory
-            .Select(x => (x.Centre, Distance: CentresByPlace.DistanceKm(c.Latitude, c.Longitude, x.Centre.Latitude, x.Centre.Longitude)))
+            .Select(x => (x.Centre, Distance: GreatCircle.DistanceKm(c.Latitude, c.Longitude, x.Centre.Latitude, x.Centre.Longitude)))
             .Where(x => x.Distance <= c.RadiusKm && (c.Vaccine is null || x.Centre.Vaccines.Contains(c.Vaccine)))
             .OrderBy(x => x.Distance)
             .Take(c.Limit)

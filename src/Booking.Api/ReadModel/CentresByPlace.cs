@@ -1,3 +1,5 @@
+using Booking.Grains.Domain;
+
 namespace Booking.Api.ReadModel;
 
 /// <summary>A centre found by a search, and how far it is from the point searched.</summary>
@@ -12,8 +14,6 @@ public readonly record struct NearbyCentre(CentreAvailability Centre, double Dis
 /// </summary>
 public sealed class CentresByPlace
 {
-    public const double EarthRadiusKm = 6371.0;
-
     /// <summary>Degrees of slack on the box, a tenth of a metre: rounding must never drop a centre on the circle.</summary>
     private const double SlackDegrees = 1e-6;
 
@@ -45,7 +45,7 @@ public sealed class CentresByPlace
             {
                 continue;
             }
-            var distance = DistanceKm(latitude, longitude, listing.Latitude, listing.Longitude);
+            var distance = GreatCircle.DistanceKm(latitude, longitude, listing.Latitude, listing.Longitude);
             if (distance <= radiusKm)
             {
                 found.Add((new NearbyCentre(_centres[i], distance), _directoryOrder[i]));
@@ -60,15 +60,6 @@ public sealed class CentresByPlace
             nearest.Add(found[i].Centre);
         }
         return nearest;
-    }
-
-    /// <summary>Great-circle distance (haversine).</summary>
-    public static double DistanceKm(double lat1, double lon1, double lat2, double lon2)
-    {
-        var sinHalfLat = Math.Sin(Radians(lat2 - lat1) / 2);
-        var sinHalfLon = Math.Sin(Radians(lon2 - lon1) / 2);
-        var a = sinHalfLat * sinHalfLat + Math.Cos(Radians(lat1)) * Math.Cos(Radians(lat2)) * sinHalfLon * sinHalfLon;
-        return 2 * EarthRadiusKm * Math.Asin(Math.Min(1, Math.Sqrt(a)));
     }
 
     private int FirstAtOrAbove(double latitude)
@@ -89,7 +80,6 @@ public sealed class CentresByPlace
         return low;
     }
 
-    private static double Radians(double degrees) => degrees * Math.PI / 180;
 
     private static double Degrees(double radians) => radians * 180 / Math.PI;
 
@@ -103,10 +93,10 @@ public sealed class CentresByPlace
     {
         public static Box Around(double latitude, double longitude, double radiusKm)
         {
-            var angular = radiusKm / EarthRadiusKm;
+            var angular = radiusKm / GreatCircle.EarthRadiusKm;
             var band = Degrees(angular) + SlackDegrees;
             var reachesPole = latitude + band >= 90 || latitude - band <= -90;
-            var halfSpan = reachesPole ? 180 : Degrees(Math.Asin(Math.Sin(angular) / Math.Cos(Radians(latitude)))) + SlackDegrees;
+            var halfSpan = reachesPole ? 180 : Degrees(Math.Asin(Math.Sin(angular) / Math.Cos(GreatCircle.Radians(latitude)))) + SlackDegrees;
             return new Box(latitude - band, latitude + band, longitude, halfSpan);
         }
 
