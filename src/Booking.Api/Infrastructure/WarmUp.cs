@@ -31,12 +31,12 @@ public sealed partial class WarmUp(
     NpgsqlDataSource dataSource, GrainReferences grains, TimeProvider time, IOptions<WarmUpOptions> options, ILogger<WarmUp> logger)
     : BackgroundService
 {
-    private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly long _created = time.GetTimestamp();
     private int _total;
     private int _read;
 
-    public bool Done => _done.Task.IsCompleted;
+    /// <summary>Finished, however: read back, disabled, or stopped by a failure or the host's stop.</summary>
+    public bool Done => ExecuteTask is { IsCompleted: true };
 
     /// <summary>Done, or past <see cref="WarmUpOptions.Limit"/> since the host made it.</summary>
     public bool ReadinessMayGoOn => Done || time.GetElapsedTime(_created) >= options.Value.Limit;
@@ -46,16 +46,9 @@ public sealed partial class WarmUp(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        try
+        if (options.Value.Enabled)
         {
-            if (options.Value.Enabled)
-            {
-                await ReadBack(stoppingToken);
-            }
-        }
-        finally
-        {
-            _done.TrySetResult();
+            await ReadBack(stoppingToken);
         }
     }
 
