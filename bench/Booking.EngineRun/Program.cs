@@ -1,0 +1,329 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Booking.Abstractions;
+using Booking.Api.Apis;
+using Booking.Api.Infrastructure;
+using Booking.Api.Privacy;
+using Booking.EngineRun;
+using Booking.Grains;
+using Booking.Grains.Domain;
+using Booking.Grains.Idempotency;
+using Booking.LoadTests;
+using HdrHistogram;
+using Npgsql;
+
+// The booking engine without HTTP: the silo, its ledger writer, shards, read model and publication
+// exactly as Booking.Api hosts them, driven by callers in this process that do what the booking
+// handler does after it has read the request (identity keys, the protected contact, the request's
+// fingerprint, the idempotency shard). Against a launch-day run over HTTP, the difference is what
+// Kestrel, the middleware, JSON and the load tool cost.
+var run = EngineRunOptions.Parse(args);
+if (run is null)
+{
+    Console.Error.WriteLine(EngineRunOptions.Usage);
+    return 2;
+}
+
+var builder = WebApplication.CreateBuilder();
+builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+{
+    ["ConnectionStrings:Booking"] = run.Database,
+    ["Booking:IdentitySecret"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+    ["Logging:LogLevel:Default"] = "Warning",
+    // A cluster of its own, on ports of its own: it must never join (or be joined by) an API's silo.
+    ["Orleans:ClusterId"] = "engine-run",
+    ["Orleans:SiloPort"] = "11151",
+    ["Orleans:GatewayPort"] = "30051",
+});
+// Nothing is served over HTTP; the host still needs an address, and only loopback is used.
+builder.WebHost.UseUrls("http://127.0.0.1:0");
+builder.AddBookingEngine().AddBookingApi();
+await using var app = builder.Build();
+await app.StartAsync();
+
+await using (var count = app.Services.GetRequiredService<NpgsqlDataSource>().CreateCommand("SELECT count(*) FROM centres"))
+{
+    // Shards and centres are single activations per database: another cluster's data would be served twice.
+    if ((long)(await count.ExecuteScalarAsync())! > 0)
+    {
+        Console.Error.WriteLine("The database already has centres: give the engine run a database of its own.");
+        await app.StopAsync();
+        return 3;
+    }
+}
+
+var grains = app.Services.GetRequiredService<GrainReferences>();
+var identity = app.Services.GetRequiredService<IdentityKeys>();
+var personalData = app.Services.GetRequiredService<PersonalData>();
+
+var plan = Seeder.Plan(new Options { Centres = run.Centres, Hot = run.Hot }, "er" + DateTime.UtcNow.ToString("MMddHHmmss", CultureInfo.InvariantCulture));
+var today = DateOnly.FromDateTime(DateTime.UtcNow);
+var seeding = Stopwatch.StartNew();
+await Parallel.ForEachAsync(plan, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (centre, _) =>
+{
+    var grain = grains.Centre(centre.Id);
+    var configured = await grain.Configure(Definition(centre));
+    if (!configured.Succeeded)
+    {
+        throw new InvalidOperationException($"{centre.Id} was refused: {configured.Problem!.Detail}");
+    }
+    foreach (var (vaccine, date, doses) in Seeder.Deliveries(centre, today, 1.0))
+    {
+        await grain.AddDelivery(new DeliveryInfo("", vaccine, date, doses, "confirmed"));
+    }
+});
+Console.WriteLine($"seeded {plan.Count} centres in {seeding.Elapsed.TotalSeconds:F1} s");
+
+var callers = new EngineCallers(plan, grains, identity, personalData, today);
+await callers.RunAsync(run.Callers, TimeSpan.FromSeconds(run.WarmUpSeconds), measure: null);
+var cpu = new CpuSampler(apiPort: 0, dbPort: run.DatabasePort);
+var measured = new Measurement();
+cpu.Start();
+await callers.RunAsync(run.Callers, TimeSpan.FromSeconds(run.Seconds), measured);
+var shares = cpu.Stop();
+
+Console.WriteLine($"callers {run.Callers}, {run.Seconds} s measured after {run.WarmUpSeconds} s of warm-up, {plan.Count} centres{(run.Hot ? " (hot)" : "")}");
+Console.WriteLine($"confirmed pairs: {measured.Confirmed:N0} ({measured.Confirmed / (double)run.Seconds:N0}/s)");
+foreach (var (outcome, count) in measured.Outcomes.OrderByDescending(o => o.Value))
+{
+    Console.WriteLine($"  {outcome}: {count:N0}");
+}
+var h = measured.Latency;
+double Ms(double percentile) => h.GetValueAtPercentile(percentile) / (Stopwatch.Frequency / 1000.0);
+Console.WriteLine($"booking latency ms: p50 {Ms(50):F2}  p90 {Ms(90):F2}  p99 {Ms(99):F2}  p99.9 {Ms(99.9):F2}  max {h.GetMaxValue() / (Stopwatch.Frequency / 1000.0):F2}");
+Console.WriteLine("CPU (cores): " + string.Join(", ", shares.Select(s => $"{(s.Key == "load tool" ? "this process (engine and callers)" : s.Key)} {s.Value:F2}")));
+await app.StopAsync();
+return 0;
+
+static CentreDefinition Definition(SeededCentre c) => new(
+    c.Name, "1 place de la Mairie", c.Postcode, c.City, c.Latitude, c.Longitude, c.TimeZone, c.Lines, c.SlotMinutes,
+    c.OpeningHours.Select(h => new Booking.Abstractions.OpeningPeriod(Enum.Parse<DayOfWeek>(h.Day), TimeOnly.Parse(h.Open, CultureInfo.InvariantCulture), TimeOnly.Parse(h.Close, CultureInfo.InvariantCulture))).ToArray(),
+    [], c.Vaccines.ToArray(), 28, false);
+
+namespace Booking.EngineRun
+{
+    /// <summary>What one measured phase saw: confirmed pairs, every outcome, booking latency in stopwatch ticks.</summary>
+    internal sealed class Measurement
+    {
+        private readonly Lock _gate = new();
+
+        public long Confirmed;
+
+        public Dictionary<string, long> Outcomes { get; } = new();
+
+        public LongHistogram Latency { get; } = new(Stopwatch.Frequency * 60, 3);
+
+        public void Record(string outcome, long ticks, bool confirmed)
+        {
+            lock (_gate)
+            {
+                Outcomes[outcome] = Outcomes.GetValueOrDefault(outcome) + 1;
+                Latency.RecordValue(Math.Max(1, ticks));
+                if (confirmed)
+                {
+                    Confirmed++;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Closed-loop callers: each picks a centre by the plan's demand weights, a free first-dose slot
+    /// from that centre's listing (read again after a second, or when nothing free is left), and books
+    /// it for a new person through an idempotency shard, as every booking of the load tool does.
+    /// </summary>
+    internal sealed class EngineCallers(
+        List<SeededCentre> plan, GrainReferences grains, IdentityKeys identity, PersonalData personalData, DateOnly today)
+    {
+        private readonly double[] _cumulative = Cumulative(plan);
+        private readonly Dictionary<(int, string), Listing> _listings = new();
+        private long _people;
+
+        public async Task RunAsync(int callers, TimeSpan duration, Measurement? measure)
+        {
+            var until = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+            await Task.WhenAll(Enumerable.Range(0, callers).Select(_ => Task.Run(async () =>
+            {
+                while (Stopwatch.GetTimestamp() < until)
+                {
+                    await BookOneAsync(measure);
+                }
+            })));
+        }
+
+        private async Task BookOneAsync(Measurement? measure)
+        {
+            var index = PickCentre();
+            var centre = plan[index];
+            var vaccine = centre.Vaccines[Random.Shared.Next(centre.Vaccines.Count)];
+            Listing listing;
+            lock (_listings)
+            {
+                if (!_listings.TryGetValue((index, vaccine), out listing!))
+                {
+                    _listings[(index, vaccine)] = listing = new Listing();
+                }
+            }
+            var slots = await listing.CurrentAsync(() => grains.Centre(centre.Id).FirstDoseSlots(vaccine, today, today.AddDays(6)));
+            var slot = Choose(slots);
+            if (slot is null)
+            {
+                listing.Expire();
+                measure?.Record("no free slot listed", 1, confirmed: false);
+                return;
+            }
+            var n = Interlocked.Increment(ref _people);
+            var first = "Camille";
+            var last = "Engine " + n.ToString(CultureInfo.InvariantCulture);
+            var birth = new DateOnly(1940, 1, 1).AddDays(Random.Shared.Next(0, 23_000));
+            var phone = "+33612" + Random.Shared.Next(0, 1_000_000).ToString("000000", CultureInfo.InvariantCulture);
+            var sent = Stopwatch.GetTimestamp();
+            var citizen = new CitizenKeys(identity.ForPerson(last, first, birth), identity.BirthDateCheck(birth),
+                personalData.Protect(new CitizenContact(first, last, birth, phone, null)), PersonalData.Initials(first, last));
+            var body = new CreateBookingRequest(centre.Id, vaccine, slot.Start.ToString("O", CultureInfo.InvariantCulture), null,
+                new CitizenRequest(first, last, birth.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), phone, null, null));
+            var tag = new IdempotencyTag("engine-run", "er-" + n.ToString(CultureInfo.InvariantCulture),
+                identity.Fingerprint(JsonSerializer.SerializeToUtf8Bytes(body)));
+            var answer = await grains.IdempotencyShard(IdempotencyShardGrain.ShardOf(tag))
+                .Book(centre.Id, new BookPairCommand(vaccine, slot.Start, null, citizen, tag));
+            var ticks = Stopwatch.GetTimestamp() - sent;
+            var problem = answer.Fresh?.Problem;
+            if (answer.Fresh?.Value is not null)
+            {
+                Interlocked.Decrement(ref slot.Remaining);
+            }
+            measure?.Record(problem is null ? "confirmed" : "refused: " + problem.Kind, ticks, confirmed: problem is null);
+        }
+
+        private int PickCentre()
+        {
+            var u = Random.Shared.NextDouble() * _cumulative[^1];
+            var i = Array.BinarySearch(_cumulative, u);
+            return Math.Min(i < 0 ? ~i : i, _cumulative.Length - 1);
+        }
+
+        /// <summary>A free slot, earlier ones more likely, as people take the first they can get.</summary>
+        private static FreeSlot? Choose(FreeSlot[] slots)
+        {
+            var notBefore = DateTimeOffset.UtcNow.AddMinutes(2);
+            for (var attempt = 0; attempt < 8 && slots.Length > 0; attempt++)
+            {
+                var u = Random.Shared.NextDouble();
+                var slot = slots[(int)(u * u * slots.Length)];
+                if (Volatile.Read(ref slot.Remaining) > 0 && slot.Start > notBefore)
+                {
+                    return slot;
+                }
+            }
+            return null;
+        }
+
+        private static double[] Cumulative(List<SeededCentre> plan)
+        {
+            var cumulative = new double[plan.Count];
+            var sum = 0.0;
+            for (var i = 0; i < plan.Count; i++)
+            {
+                sum += plan[i].Weight;
+                cumulative[i] = sum;
+            }
+            return cumulative;
+        }
+    }
+
+    internal sealed class FreeSlot(DateTimeOffset start, int remaining)
+    {
+        public DateTimeOffset Start { get; } = start;
+
+        public int Remaining = remaining;
+    }
+
+    /// <summary>A centre's listing for one vaccine, kept for a second or until no free slot is found in it; one read at a time.</summary>
+    internal sealed class Listing
+    {
+        private FreeSlot[] _slots = [];
+        private readonly Lock _gate = new();
+        private long? _readAt;
+        private Task<FreeSlot[]>? _pending;
+
+        public void Expire()
+        {
+            lock (_gate)
+            {
+                _readAt = null;
+            }
+        }
+
+        public async Task<FreeSlot[]> CurrentAsync(Func<Task<SlotListing?>> read)
+        {
+            Task<FreeSlot[]> pending;
+            lock (_gate)
+            {
+                if (_readAt is { } readAt && Stopwatch.GetTimestamp() - readAt < Stopwatch.Frequency)
+                {
+                    return _slots;
+                }
+                pending = _pending ??= ReadAsync(read);
+            }
+            return await pending;
+        }
+
+        private async Task<FreeSlot[]> ReadAsync(Func<Task<SlotListing?>> read)
+        {
+            await Task.Yield();
+            var listing = await read();
+            var slots = listing is null ? [] : Parse(listing);
+            lock (_gate)
+            {
+                _slots = slots;
+                _readAt = Stopwatch.GetTimestamp();
+                _pending = null;
+            }
+            return slots;
+        }
+
+        private static FreeSlot[] Parse(SlotListing listing)
+        {
+            using var json = JsonDocument.Parse(listing.Parts.SelectMany(p => p).ToArray());
+            return json.RootElement.EnumerateArray()
+                .Select(s => new FreeSlot(s.GetProperty("start").GetDateTimeOffset(), s.GetProperty("remaining").GetInt32()))
+                .Where(s => s.Remaining > 0)
+                .ToArray();
+        }
+    }
+
+    internal sealed record EngineRunOptions(string Database, int DatabasePort, int Callers, int Seconds, int WarmUpSeconds, int Centres, bool Hot)
+    {
+        public const string Usage =
+            "usage: Booking.EngineRun --db <connection string> [--callers 64] [--duration 20] [--warmup 10] [--centres 1300] [--hot]";
+
+        public static EngineRunOptions? Parse(string[] args)
+        {
+            string? db = null;
+            int callers = 64, seconds = 20, warmUp = 10, centres = 1300;
+            var hot = false;
+            for (var i = 0; i < args.Length; i++)
+            {
+                string Next() => i + 1 < args.Length ? args[++i] : "";
+                switch (args[i])
+                {
+                    case "--db": db = Next(); break;
+                    case "--callers": callers = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                    case "--duration": seconds = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                    case "--warmup": warmUp = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                    case "--centres": centres = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                    case "--hot": hot = true; break;
+                    default: return null;
+                }
+            }
+            if (db is null || callers < 1 || seconds < 1 || warmUp < 0 || centres < 10)
+            {
+                return null;
+            }
+            var port = new NpgsqlConnectionStringBuilder(db).Port;
+            return new EngineRunOptions(db, port, callers, seconds, warmUp, centres, hot);
+        }
+    }
+}
