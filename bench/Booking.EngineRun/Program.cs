@@ -115,6 +115,7 @@ namespace Booking.EngineRun
 
         public LongHistogram Latency { get; } = new(Stopwatch.Frequency * 60, 3);
 
+        /// <summary>A booking's answer and how long it took.</summary>
         public void Record(string outcome, long ticks, bool confirmed)
         {
             lock (_gate)
@@ -125,6 +126,15 @@ namespace Booking.EngineRun
                 {
                     Confirmed++;
                 }
+            }
+        }
+
+        /// <summary>An attempt that sent no booking.</summary>
+        public void Skipped(string outcome)
+        {
+            lock (_gate)
+            {
+                Outcomes[outcome] = Outcomes.GetValueOrDefault(outcome) + 1;
             }
         }
     }
@@ -171,7 +181,7 @@ namespace Booking.EngineRun
             if (slot is null)
             {
                 listing.Expire();
-                measure?.Record("no free slot listed", 1, confirmed: false);
+                measure?.Skipped("no free slot listed");
                 return;
             }
             var n = Interlocked.Increment(ref _people);
@@ -307,22 +317,34 @@ namespace Booking.EngineRun
             for (var i = 0; i < args.Length; i++)
             {
                 string Next() => i + 1 < args.Length ? args[++i] : "";
-                switch (args[i])
+                var known = args[i] switch
                 {
-                    case "--db": db = Next(); break;
-                    case "--callers": callers = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-                    case "--duration": seconds = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-                    case "--warmup": warmUp = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-                    case "--centres": centres = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-                    case "--hot": hot = true; break;
-                    default: return null;
+                    "--db" => (db = Next()) is { Length: > 0 },
+                    "--callers" => int.TryParse(Next(), CultureInfo.InvariantCulture, out callers),
+                    "--duration" => int.TryParse(Next(), CultureInfo.InvariantCulture, out seconds),
+                    "--warmup" => int.TryParse(Next(), CultureInfo.InvariantCulture, out warmUp),
+                    "--centres" => int.TryParse(Next(), CultureInfo.InvariantCulture, out centres),
+                    "--hot" => hot = true,
+                    _ => false,
+                };
+                if (!known)
+                {
+                    return null;
                 }
             }
-            if (db is null || callers < 1 || seconds < 1 || warmUp < 0 || centres < 10)
+            if (db is null || callers is < 1 or > 10_000 || seconds < 1 || warmUp < 0 || centres is < 10 or > 100_000)
             {
                 return null;
             }
-            var port = new NpgsqlConnectionStringBuilder(db).Port;
+            int port;
+            try
+            {
+                port = new NpgsqlConnectionStringBuilder(db).Port;
+            }
+            catch (ArgumentException)
+            {
+                return null;
+            }
             return new EngineRunOptions(db, port, callers, seconds, warmUp, centres, hot);
         }
     }
