@@ -76,7 +76,7 @@ await Parallel.ForEachAsync(plan, new ParallelOptions { MaxDegreeOfParallelism =
 });
 Console.WriteLine($"seeded {plan.Count} centres in {seeding.Elapsed.TotalSeconds:F1} s");
 
-var callers = new EngineCallers(plan, grains, identity, personalData, today);
+var callers = new EngineCallers(plan, grains, identity, personalData, today, TimeSpan.FromSeconds(run.ListingSeconds));
 await callers.RunAsync(run.Callers, TimeSpan.FromSeconds(run.WarmUpSeconds), measure: null);
 var cpu = new CpuSampler(apiPort: 0, dbPort: run.DatabasePort);
 var measured = new Measurement();
@@ -89,6 +89,10 @@ Console.WriteLine($"confirmed pairs: {measured.Confirmed:N0} ({measured.Confirme
 foreach (var (outcome, count) in measured.Outcomes.OrderByDescending(o => o.Value))
 {
     Console.WriteLine($"  {outcome}: {count:N0}");
+}
+if (measured.Outcomes.GetValueOrDefault("no free slot listed") > measured.Confirmed / 100)
+{
+    Console.WriteLine("note: some centres ran out of seats in their 28 days; fewer centres or a shorter run measure the engine, not an empty calendar.");
 }
 var h = measured.Latency;
 double Ms(double percentile) => h.GetValueAtPercentile(percentile) / (Stopwatch.Frequency / 1000.0);
@@ -141,11 +145,11 @@ namespace Booking.EngineRun
 
     /// <summary>
     /// Closed-loop callers: each picks a centre by the plan's demand weights, a free first-dose slot
-    /// from that centre's listing (read again after a second, or when nothing free is left), and books
+    /// from that centre's listing (read again once <c>listingAge</c> old, or when nothing free is left), and books
     /// it for a new person through an idempotency shard, as every booking of the load tool does.
     /// </summary>
     internal sealed class EngineCallers(
-        List<SeededCentre> plan, GrainReferences grains, IdentityKeys identity, PersonalData personalData, DateOnly today)
+        List<SeededCentre> plan, GrainReferences grains, IdentityKeys identity, PersonalData personalData, DateOnly today, TimeSpan listingAge)
     {
         private readonly double[] _cumulative = Cumulative(plan);
         private readonly Dictionary<(int, string), Listing> _listings = new();
@@ -173,15 +177,19 @@ namespace Booking.EngineRun
             {
                 if (!_listings.TryGetValue((index, vaccine), out listing!))
                 {
-                    _listings[(index, vaccine)] = listing = new Listing();
+                    _listings[(index, vaccine)] = listing = new Listing(listingAge, today);
                 }
             }
-            var slots = await listing.CurrentAsync(() => grains.Centre(centre.Id).FirstDoseSlots(vaccine, today, today.AddDays(6)));
+            var slots = await listing.CurrentAsync(from => grains.Centre(centre.Id).FirstDoseSlots(vaccine, from, from.AddDays(6)));
             var slot = Choose(slots);
             if (slot is null)
             {
-                listing.Expire();
                 measure?.Skipped("no free slot listed");
+                if (listing.Expire())
+                {
+                    // Nothing free in the whole horizon: the centre is full, and trying again at once would only spin.
+                    await Task.Delay(100);
+                }
                 return;
             }
             var n = Interlocked.Increment(ref _people);
@@ -250,49 +258,69 @@ namespace Booking.EngineRun
         public int Remaining = remaining;
     }
 
-    /// <summary>A centre's listing for one vaccine, kept for a second or until no free slot is found in it; one read at a time.</summary>
-    internal sealed class Listing
+    /// <summary>A centre's listing for one vaccine, kept for <c>maxAge</c> or until no free slot is found in it; one read at a time.</summary>
+    internal sealed class Listing(TimeSpan maxAge, DateOnly today)
     {
+        private readonly long _maxAgeTicks = (long)(maxAge.TotalSeconds * Stopwatch.Frequency);
         private FreeSlot[] _slots = [];
         private readonly Lock _gate = new();
         private long? _readAt;
         private Task<FreeSlot[]>? _pending;
+        private int _weekStart;
+        private bool _full;
 
-        public void Expire()
+        /// <summary>Read again at the next use; true when the last read found nothing free up to the horizon.</summary>
+        public bool Expire()
         {
             lock (_gate)
             {
                 _readAt = null;
+                return _full;
             }
         }
 
-        public async Task<FreeSlot[]> CurrentAsync(Func<Task<SlotListing?>> read)
+        /// <param name="readWeekFrom">The centre's listing of the 7 days from a date.</param>
+        public async Task<FreeSlot[]> CurrentAsync(Func<DateOnly, Task<SlotListing?>> readWeekFrom)
         {
             Task<FreeSlot[]> pending;
             lock (_gate)
             {
-                if (_readAt is { } readAt && Stopwatch.GetTimestamp() - readAt < Stopwatch.Frequency)
+                if (_readAt is { } readAt && Stopwatch.GetTimestamp() - readAt < _maxAgeTicks)
                 {
                     return _slots;
                 }
-                pending = _pending ??= ReadAsync(read);
+                pending = _pending ??= ReadAsync(readWeekFrom);
             }
             return await pending;
         }
 
-        private async Task<FreeSlot[]> ReadAsync(Func<Task<SlotListing?>> read)
+        /// <summary>The earliest week with a free slot, moving on when a week is gone, up to the 28-day horizon.</summary>
+        private async Task<FreeSlot[]> ReadAsync(Func<DateOnly, Task<SlotListing?>> readWeekFrom)
         {
             await Task.Yield();
-            var listing = await read();
-            var slots = listing is null ? [] : Parse(listing);
+            FreeSlot[] slots = [];
+            var weekStart = _weekStart;
+            for (; weekStart < HorizonDays; weekStart += 7)
+            {
+                var listing = await readWeekFrom(today.AddDays(weekStart));
+                slots = listing is null ? [] : Parse(listing);
+                if (slots.Length > 0)
+                {
+                    break;
+                }
+            }
             lock (_gate)
             {
                 _slots = slots;
+                _full = slots.Length == 0;
+                _weekStart = Math.Min(weekStart, HorizonDays - 7);
                 _readAt = Stopwatch.GetTimestamp();
                 _pending = null;
             }
             return slots;
         }
+
+        private const int HorizonDays = 28;
 
         private static FreeSlot[] Parse(SlotListing listing)
         {
@@ -304,16 +332,17 @@ namespace Booking.EngineRun
         }
     }
 
-    internal sealed record EngineRunOptions(string Database, int DatabasePort, int Callers, int Seconds, int WarmUpSeconds, int Centres, bool Hot)
+    internal sealed record EngineRunOptions(string Database, int DatabasePort, int Callers, int Seconds, int WarmUpSeconds, int Centres, bool Hot, double ListingSeconds)
     {
         public const string Usage =
-            "usage: Booking.EngineRun --db <connection string> [--callers 64] [--duration 20] [--warmup 10] [--centres 1300] [--hot]";
+            "usage: Booking.EngineRun --db <connection string> [--callers 64] [--duration 20] [--warmup 10] [--centres 1300] [--hot] [--listing-seconds 1]";
 
         public static EngineRunOptions? Parse(string[] args)
         {
             string? db = null;
             int callers = 64, seconds = 20, warmUp = 10, centres = 1300;
             var hot = false;
+            var listingSeconds = 1.0;
             for (var i = 0; i < args.Length; i++)
             {
                 string Next() => i + 1 < args.Length ? args[++i] : "";
@@ -325,6 +354,7 @@ namespace Booking.EngineRun
                     "--warmup" => int.TryParse(Next(), CultureInfo.InvariantCulture, out warmUp),
                     "--centres" => int.TryParse(Next(), CultureInfo.InvariantCulture, out centres),
                     "--hot" => hot = true,
+                    "--listing-seconds" => double.TryParse(Next(), CultureInfo.InvariantCulture, out listingSeconds),
                     _ => false,
                 };
                 if (!known)
@@ -332,7 +362,7 @@ namespace Booking.EngineRun
                     return null;
                 }
             }
-            if (db is null || callers is < 1 or > 10_000 || seconds < 1 || warmUp < 0 || centres is < 10 or > 100_000)
+            if (db is null || callers is < 1 or > 10_000 || seconds < 1 || warmUp < 0 || centres is < 10 or > 100_000 || listingSeconds is < 0.1 or > 600)
             {
                 return null;
             }
@@ -345,7 +375,7 @@ namespace Booking.EngineRun
             {
                 return null;
             }
-            return new EngineRunOptions(db, port, callers, seconds, warmUp, centres, hot);
+            return new EngineRunOptions(db, port, callers, seconds, warmUp, centres, hot, listingSeconds);
         }
     }
 }
