@@ -44,10 +44,13 @@ public sealed class Metrics
 {
     private readonly long _start = Stopwatch.GetTimestamp();
     private readonly int _seconds;
+    private readonly int _steadyFrom;
 
-    public Metrics(int seconds)
+    /// <param name="steadyFrom">The first second after the ramp: from then on, bookings also count in <see cref="BookingAfterRamp"/>.</param>
+    public Metrics(int seconds, int steadyFrom = 0)
     {
         _seconds = seconds;
+        _steadyFrom = steadyFrom;
         Offered = new long[seconds];
         Confirmed = new long[seconds];
         BookingErrors = new long[seconds];
@@ -70,6 +73,9 @@ public sealed class Metrics
     public ConcurrentDictionary<string, long> Outcomes { get; } = new(StringComparer.Ordinal);
 
     public Latency Booking { get; } = new();
+
+    /// <summary>Bookings answered from the end of the ramp on: the rate offered, without a cold start's first seconds.</summary>
+    public LongHistogram BookingAfterRamp { get; } = new(1, Latency.MaxMicros, 3);
     public Latency Flow { get; } = new();
     public Latency Listing { get; } = new();
     public Latency Search { get; } = new();
@@ -95,6 +101,10 @@ public sealed class Metrics
     {
         var s = Math.Clamp(second, 0, _seconds - 1);
         var book = Booking.Interval();
+        if (second >= _steadyFrom)
+        {
+            BookingAfterRamp.Add(book);
+        }
         var list = Listing.Interval();
         var search = Search.Interval();
         var flow = Flow.Interval();

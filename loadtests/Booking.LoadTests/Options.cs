@@ -42,6 +42,11 @@ public sealed class Options
     public int ListingDays { get; set; } = 7;
     public double Drain { get; set; } = 30;
 
+    // Sweep: --rate is the first step
+    public double Step { get; set; } = 500;
+    public double To { get; set; } = 5000;
+    public double P99Objective { get; set; } = 20;
+
     // Reads
     public int Concurrency { get; set; } = 64;
     public int ReadDays { get; set; } = 1;
@@ -119,6 +124,9 @@ public sealed class Options
                 case "--listing-ttl": o.ListingTtl = Number(); break;
                 case "--listing-days": o.ListingDays = Int(); break;
                 case "--drain": o.Drain = Number(); break;
+                case "--step": o.Step = Number(); break;
+                case "--to": o.To = Number(); break;
+                case "--p99": o.P99Objective = Number(); break;
                 case "--concurrency": o.Concurrency = Int(); break;
                 case "--read-days": o.ReadDays = Int(); break;
                 case "--db": o.Db = Value(); break;
@@ -158,6 +166,10 @@ public sealed class Options
         Check(StockFactor is > 0 and <= 10, "--stock-factor: above 0, at most 10.");
         Check(ListingDays is >= 1 and <= 31 && ReadDays is >= 1 and <= 31, "--listing-days and --read-days: 1 to 31.");
         Check(Drain is >= 0 and <= 300, "--drain: 0 to 300 s.");
+        Check(P99Objective is > 0 and <= 60_000, "--p99: above 0, at most 60,000 ms.");
+        Check(Step is > 0 and <= 200_000, "--step: above 0, at most 200,000 per second.");
+        Check(Scenario != "sweep" || (To >= Rate && To <= 200_000 && (To - Rate) / Step < Sweep.MaxSteps),
+            $"--to: from --rate up to 200,000 per second, at most {Sweep.MaxSteps} steps of --step.");
         Check(Prefix is null || global::System.Text.RegularExpressions.Regex.IsMatch(Prefix, "^[a-z0-9][a-z0-9-]{0,20}$"),
             "--prefix: lower-case letters, digits and hyphens, at most 21 characters.");
     }

@@ -34,6 +34,7 @@ try
         "reads" => await Scenarios.Reads(o, stop.Token),
         "audit" => await Scenarios.AuditOnly(o),
         "compare" => await Scenarios.Compare(o, stop.Token),
+        "sweep" => await Scenarios.SweepRates(o, stop.Token),
         _ => Scenarios.Usage(),
     };
 }
@@ -59,6 +60,7 @@ namespace Booking.LoadTests
                   reads     slots listings and centre searches against /health/live and /api/v1/vaccines (closed loop)
                   audit     the invariant audit alone (--db; --refs file of references that got a 201)
                   compare   the hot scenario (or --national) against the grain API and the SQL baseline in the same run, side by side
+                  sweep     runs at rising rates (--rate, --step, --to) until the booking p99 passes --p99 ms or the target falls behind
 
                 see loadtests/README.md for every option
                 """);
@@ -152,27 +154,7 @@ namespace Booking.LoadTests
 
         public static async Task<int> Run(Options o, bool seedFirst, CancellationToken ct)
         {
-            SeedManifest manifest;
-            using (var seedApi = NewApi(o, o.Target, o.SeedConcurrency))
-            {
-                await RequireUp(seedApi, ct);
-                if (seedFirst)
-                {
-                    manifest = await Seeder.Run(o, seedApi, o.Prefix ?? Seeder.DefaultPrefix(o.Hot), Console.Out, ct);
-                    Console.WriteLine($"seed manifest: {await Seeder.Save(manifest, ReportsRoot(o), o.System)}");
-                }
-                else
-                {
-                    var path = o.Manifest ?? Seeder.ManifestPath(ReportsRoot(o), o.System, o.Hot);
-                    if (!File.Exists(path))
-                    {
-                        throw new InvalidOperationException($"No seed manifest at {path}: run the seed scenario first (same --system{(o.Hot ? " and --hot" : "")}).");
-                    }
-                    manifest = await Seeder.Load(path);
-                    await RequireSeeded(seedApi, manifest, ct);
-                    Console.WriteLine($"centres from {path}: {manifest.Centres.Count} (prefix {manifest.Prefix})");
-                }
-            }
+            var manifest = await Centres(o, seedFirst, ct);
             var dir = NewReportDir(o, $"{(o.Hot ? "hot" : "national")}-{o.System.ToString().ToLowerInvariant()}-{o.Rate:0}");
             var summary = await Load(o, manifest, dir, o.Scenario, ct);
             PrintSummary(summary);
@@ -180,10 +162,87 @@ namespace Booking.LoadTests
             return summary.Audit is { Passed: false } ? 1 : 0;
         }
 
+        /// <summary>The centres to load: seeded now, or those of the latest seed (or --manifest), which the target must know.</summary>
+        private static async Task<SeedManifest> Centres(Options o, bool seedFirst, CancellationToken ct)
+        {
+            using var seedApi = NewApi(o, o.Target, o.SeedConcurrency);
+            await RequireUp(seedApi, ct);
+            if (seedFirst)
+            {
+                var seeded = await Seeder.Run(o, seedApi, o.Prefix ?? Seeder.DefaultPrefix(o.Hot), Console.Out, ct);
+                Console.WriteLine($"seed manifest: {await Seeder.Save(seeded, ReportsRoot(o), o.System)}");
+                return seeded;
+            }
+            var path = o.Manifest ?? Seeder.ManifestPath(ReportsRoot(o), o.System, o.Hot);
+            if (!File.Exists(path))
+            {
+                throw new InvalidOperationException($"No seed manifest at {path}: run the seed scenario first (same --system{(o.Hot ? " and --hot" : "")}).");
+            }
+            var manifest = await Seeder.Load(path);
+            await RequireSeeded(seedApi, manifest, ct);
+            Console.WriteLine($"centres from {path}: {manifest.Centres.Count} (prefix {manifest.Prefix})");
+            return manifest;
+        }
+
+        /// <summary>
+        /// Steps of rising rate on the latest seed, each an open-model run with its own report, until one
+        /// misses the booking p99 objective or falls behind what it was offered; then one audit of every
+        /// step's bookings, and <c>sweep.json</c>.
+        /// </summary>
+        public static async Task<int> SweepRates(Options o, CancellationToken ct)
+        {
+            var manifest = await Centres(o, seedFirst: false, ct);
+            var dir = NewReportDir(o, $"sweep-{(o.Hot ? "hot" : "national")}-{o.System.ToString().ToLowerInvariant()}");
+            var steps = new List<SweepStep>();
+            var confirmed = new List<ConfirmedBooking>();
+            foreach (var rate in Sweep.Rates(o.Rate, o.To, o.Step))
+            {
+                var step = o.Clone();
+                step.Rate = rate;
+                step.NoAudit = true;
+                var name = $"step-{rate:0}";
+                var summary = await Load(step, manifest, dir, "sweep", ct, name);
+                confirmed.AddRange((await File.ReadAllLinesAsync(Path.Combine(dir, $"{name}-refs.txt"), ct))
+                    .Select(r => new ConfirmedBooking(r, "", "", "", "")));
+                var booking = summary.Latency[AfterRampKey];
+                var result = new SweepStep(rate, summary.OfferedPerSecondSteady, summary.ConfirmedPerSecondSteady, booking.Count, booking.P99);
+                steps.Add(result);
+                Console.WriteLine($"sweep: {rate:N0}/s offered, {result.ConfirmedPerSecond:N0}/s confirmed after the ramp, booking p99 {result.BookingP99Ms} ms: " +
+                                  (result.Meets(o.P99Objective) ? "met" : $"missed (p99 at most {o.P99Objective} ms, at least {SweepStep.KeptUpShare:P0} of the offered rate confirmed)"));
+                if (!result.Meets(o.P99Objective))
+                {
+                    break;
+                }
+            }
+            AuditResult? audit = null;
+            if (o.Db is not null && !o.NoAudit)
+            {
+                Console.WriteLine($"audit: reading {o.System} database …");
+                audit = await Audit.Run(o.System, o.Db, confirmed.ToArray(), Console.Out);
+                PrintAudit(audit);
+            }
+            var found = new SweepResult(o.P99Objective, steps, Sweep.HighestMeeting(steps, o.P99Objective), audit);
+            await File.WriteAllTextAsync(Path.Combine(dir, "sweep.json"), JsonSerializer.Serialize(found, SeedManifest.Json), ct);
+            Console.WriteLine();
+            Console.WriteLine("| offered pairs/s | confirmed/s after the ramp | bookings answered | booking p99 ms | objective met |");
+            Console.WriteLine("|---:|---:|---:|---:|---|");
+            foreach (var s in steps)
+            {
+                Console.WriteLine($"| {s.Rate:N0} | {s.ConfirmedPerSecond:N0} | {s.Answered:N0} | {s.BookingP99Ms} | {(s.Meets(o.P99Objective) ? "yes" : "no")} |");
+            }
+            Console.WriteLine(found.HighestRateMeeting is { } highest
+                ? $"highest rate with booking p99 ≤ {o.P99Objective} ms: {highest:N0} pairs/s"
+                : $"no step met booking p99 ≤ {o.P99Objective} ms");
+            Console.WriteLine($"reports: {dir}");
+            return audit is { Passed: false } ? 1 : 0;
+        }
+
+        private const string AfterRampKey = "booking after the ramp";
+
         /// <summary>One open-model run against <see cref="Options.Target"/>, its audit, and its report in <paramref name="dir"/>.</summary>
         public static async Task<RunSummary> Load(Options o, SeedManifest manifest, string dir, string scenario, CancellationToken ct, string name = "report")
         {
-            var metrics = new Metrics((int)(o.Duration + o.Drain + 15));
+            var metrics = new Metrics((int)(o.Duration + o.Drain + 15), steadyFrom: (int)Math.Ceiling(o.Ramp));
             int? dbPort = o.Db is null ? null : new NpgsqlConnectionStringBuilder(o.Db).Port;
             var cpu = new CpuSampler(o.Target.Port, dbPort);
             using var api = NewApi(o, o.Target);
@@ -230,6 +289,7 @@ namespace Booking.LoadTests
             var latency = new Dictionary<string, LatencySummary>
             {
                 ["booking (POST, send to answer)"] = LatencySummary.From(metrics.Booking.Total),
+                [AfterRampKey] = LatencySummary.From(metrics.BookingAfterRamp),
                 ["booking flow (arrival to answer, incl. listing wait)"] = LatencySummary.From(metrics.Flow.Total),
                 ["slots listing"] = LatencySummary.From(metrics.Listing.Total),
                 ["centre search"] = LatencySummary.From(metrics.Search.Total),
@@ -258,6 +318,8 @@ namespace Booking.LoadTests
             Console.WriteLine($"{s.System}: offered {s.Offered:N0} pairs ({s.OfferedPerSecondSteady:N0}/s after the ramp), dropped {s.Dropped:N0}, " +
                               $"confirmed {s.Confirmed:N0} ({s.ConfirmedPerSecondSteady:N0}/s after the ramp, {s.ConfirmedPerSecondOverall:N0}/s overall)");
             Console.WriteLine($"booking latency ms: p50 {b.P50}  p90 {b.P90}  p95 {b.P95}  p99 {b.P99}  p99.9 {b.P999}  max {b.Max}");
+            var steady = s.Latency[AfterRampKey];
+            Console.WriteLine($"  after the ramp: p50 {steady.P50}  p99 {steady.P99}  max {steady.Max}");
             foreach (var (k, v) in s.Outcomes)
             {
                 Console.WriteLine($"  {k}: {v:N0}");

@@ -132,6 +132,34 @@ public class OptionsTests
     }
 
     [Fact]
+    public void A_sweep_takes_its_first_rate_its_step_its_last_rate_and_its_objective()
+    {
+        var o = Options.Parse(["sweep", "--rate", "500", "--step", "250", "--to", "3000", "--p99", "15"]);
+
+        Assert.Equal(("sweep", 500.0, 250.0, 3000.0, 15.0), (o.Scenario, o.Rate, o.Step, o.To, o.P99Objective));
+        Assert.Equal((500.0, 5000.0, 20.0), (Options.Parse(["run"]).Step, Options.Parse(["run"]).To, Options.Parse(["run"]).P99Objective));
+    }
+
+    [Theory]
+    [InlineData("sweep", "--rate", "2000", "--to", "1000")]
+    [InlineData("sweep", "--rate", "100", "--step", "10", "--to", "5000")]
+    [InlineData("sweep", "--to", "200001")]
+    public void A_sweep_must_rise_and_stay_within_its_number_of_steps(params string[] args)
+    {
+        var e = Assert.Throws<ArgumentException>(() => Options.Parse(args));
+        Assert.StartsWith("--to:", e.Message);
+    }
+
+    [Theory]
+    [InlineData("--step", "0")]
+    [InlineData("--p99", "0")]
+    [InlineData("--p99", "60001")]
+    public void Sweep_values_out_of_range_are_refused(string option, string value)
+    {
+        Assert.Throws<ArgumentException>(() => Options.Parse(["sweep", option, value]));
+    }
+
+    [Fact]
     public void Unknown_options_and_missing_values_are_refused()
     {
         Assert.Equal("Unknown option '--rates'.", Assert.Throws<ArgumentException>(() => Options.Parse(["run", "--rates", "10"])).Message);
