@@ -104,7 +104,7 @@ return 0;
 static CentreDefinition Definition(SeededCentre c) => new(
     c.Name, "1 place de la Mairie", c.Postcode, c.City, c.Latitude, c.Longitude, c.TimeZone, c.Lines, c.SlotMinutes,
     c.OpeningHours.Select(h => new Booking.Abstractions.OpeningPeriod(Enum.Parse<DayOfWeek>(h.Day), TimeOnly.Parse(h.Open, CultureInfo.InvariantCulture), TimeOnly.Parse(h.Close, CultureInfo.InvariantCulture))).ToArray(),
-    [], c.Vaccines.ToArray(), 28, false);
+    [], c.Vaccines.ToArray(), Listing.HorizonDays, false);
 
 namespace Booking.EngineRun
 {
@@ -320,7 +320,8 @@ namespace Booking.EngineRun
             return slots;
         }
 
-        private const int HorizonDays = 28;
+        /// <summary>The centres' booking horizon, as the load tool seeds it.</summary>
+        public const int HorizonDays = 28;
 
         private static FreeSlot[] Parse(SlotListing listing)
         {
