@@ -107,6 +107,12 @@ public class ApiFixture : WebApplicationFactory<Program>, IAsyncLifetime
     /// </summary>
     public ApiFixture RestartedCopy() => new(Database, ClusterId, IdentitySecret, dropDatabaseOnDispose: true);
 
+    /// <summary>
+    /// A second host on this one's database and ClusterId, started while this one runs: the two silos
+    /// form one cluster. It leaves the database to this fixture, which drops it; dispose it first.
+    /// </summary>
+    public ApiFixture SecondSilo() => new(Database, ClusterId, IdentitySecret, dropDatabaseOnDispose: false);
+
     /// <summary>This host leaves its database in place when disposed (for a restart on it).</summary>
     public static ApiFixture KeepingDatabase() =>
         new(UniqueName("booking_api_test"), UniqueName("api-test"), RandomNumberGenerator.GetBytes(32), dropDatabaseOnDispose: false);
