@@ -205,24 +205,7 @@ app.MapGet("/api/v1/centres/{centreId}/slots", async (string centreId, string? v
 app.MapGet("/api/v1/centres", async (double? lat, double? lon, double? radiusKm, string? vaccine, int? limit) =>
 {
     var input = new Input();
-    if (lat is null or < -90 or > 90)
-    {
-        input.Fail("lat", "Required, from -90 to 90.");
-    }
-    if (lon is null or < -180 or > 180)
-    {
-        input.Fail("lon", "Required, from -180 to 180.");
-    }
-    var radius = radiusKm ?? 50;
-    if (radius is <= 0 or > 1000)
-    {
-        input.Fail("radiusKm", "Greater than 0, at most 1000.");
-    }
-    var count = limit ?? 50;
-    if (count is < 1 or > 500)
-    {
-        input.Fail("limit", "From 1 to 500.");
-    }
+    var (radius, count) = SearchBounds.Check(lat, lon, radiusKm, limit, input.Fail);
     if (vaccine is not null && !Rules.Catalogue.ContainsKey(vaccine))
     {
         input.Fail("vaccine", $"One of: {string.Join(", ", Rules.Catalogue.Keys)}.");

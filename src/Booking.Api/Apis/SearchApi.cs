@@ -29,24 +29,7 @@ public static class SearchApi
         HttpContext http, IAvailabilityReadModel model, VaccineCatalog catalog, TimeProvider time)
     {
         var input = new Input();
-        if (lat is null or < -90 or > 90)
-        {
-            input.Fail("lat", "Required, from -90 to 90.");
-        }
-        if (lon is null or < -180 or > 180)
-        {
-            input.Fail("lon", "Required, from -180 to 180.");
-        }
-        var radius = radiusKm ?? 50;
-        if (radius is <= 0 or > 1000)
-        {
-            input.Fail("radiusKm", "Greater than 0, at most 1000.");
-        }
-        var count = limit ?? 50;
-        if (count is < 1 or > 500)
-        {
-            input.Fail("limit", "From 1 to 500.");
-        }
+        var (radius, count) = SearchBounds.Check(lat, lon, radiusKm, limit, input.Fail);
         var vaccineId = vaccine is null ? null : CentresApi.ReadVaccine(input, vaccine, catalog);
         if (!input.IsValid)
         {
