@@ -80,7 +80,6 @@ public sealed class CentresByPlace
         return low;
     }
 
-
     private static double Degrees(double radians) => radians * 180 / Math.PI;
 
     /// <summary>
