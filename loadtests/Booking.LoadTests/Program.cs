@@ -156,7 +156,7 @@ namespace Booking.LoadTests
         {
             var manifest = await Centres(o, seedFirst, ct);
             var dir = NewReportDir(o, $"{(o.Hot ? "hot" : "national")}-{o.System.ToString().ToLowerInvariant()}-{o.Rate:0}");
-            var summary = await Load(o, manifest, dir, o.Scenario, ct);
+            var (summary, _) = await Load(o, manifest, dir, o.Scenario, ct);
             PrintSummary(summary);
             Console.WriteLine($"report: {Path.Combine(dir, "report.html")}");
             return summary.Audit is { Passed: false } ? 1 : 0;
@@ -200,10 +200,8 @@ namespace Booking.LoadTests
                 var step = o.Clone();
                 step.Rate = rate;
                 step.NoAudit = true;
-                var name = $"step-{rate:0}";
-                var summary = await Load(step, manifest, dir, "sweep", ct, name);
-                confirmed.AddRange((await File.ReadAllLinesAsync(Path.Combine(dir, $"{name}-refs.txt"), ct))
-                    .Select(r => new ConfirmedBooking(r, "", "", "", "")));
+                var (summary, stepConfirmed) = await Load(step, manifest, dir, "sweep", ct, $"step-{rate:0}");
+                confirmed.AddRange(stepConfirmed);
                 var booking = summary.Latency[AfterRampKey];
                 var result = new SweepStep(rate, summary.OfferedPerSecondSteady, summary.ConfirmedPerSecondSteady, booking.Count, booking.P99);
                 steps.Add(result);
@@ -239,8 +237,9 @@ namespace Booking.LoadTests
 
         private const string AfterRampKey = "booking after the ramp";
 
-        /// <summary>One open-model run against <see cref="Options.Target"/>, its audit, and its report in <paramref name="dir"/>.</summary>
-        public static async Task<RunSummary> Load(Options o, SeedManifest manifest, string dir, string scenario, CancellationToken ct, string name = "report")
+        /// <summary>One open-model run against <see cref="Options.Target"/>, its audit, and its report in
+        /// <paramref name="dir"/>; with the bookings it got a 201 for.</summary>
+        public static async Task<(RunSummary Summary, ConfirmedBooking[] Confirmed)> Load(Options o, SeedManifest manifest, string dir, string scenario, CancellationToken ct, string name = "report")
         {
             var metrics = new Metrics((int)(o.Duration + o.Drain + 15), steadyFrom: (int)Math.Ceiling(o.Ramp));
             int? dbPort = o.Db is null ? null : new NpgsqlConnectionStringBuilder(o.Db).Port;
@@ -305,7 +304,7 @@ namespace Booking.LoadTests
                 Math.Round(metrics.Confirmed.Sum() / Math.Max(o.Duration, LastActive(metrics.Confirmed))),
                 new SortedDictionary<string, long>(metrics.Outcomes, StringComparer.Ordinal), latency, cpuUse, seconds, runner.Notes, audit);
             await Report.Write(summary, dir, name);
-            return summary;
+            return (summary, confirmed);
 
             static long Value(long[] series, int second) => second < series.Length ? series[second] : 0;
             static double LastActive(long[] series) => Array.FindLastIndex(series, v => v > 0) + 1;

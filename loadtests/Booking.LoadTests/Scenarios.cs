@@ -147,7 +147,7 @@ public static partial class Scenarios
                     await Seeder.Save(manifest, ReportsRoot(o), system);
                 }
                 var name = system.ToString().ToLowerInvariant();
-                var summary = await Load(so, manifest, dir, $"compare ({scenario})", ct, name);
+                var (summary, _) = await Load(so, manifest, dir, $"compare ({scenario})", ct, name);
                 PrintSummary(summary);
                 summaries.Add(summary);
             }
