@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
@@ -323,13 +324,65 @@ namespace Booking.EngineRun
         /// <summary>The centres' booking horizon, as the load tool seeds it.</summary>
         public const int HorizonDays = 28;
 
+        /// <summary>The listing's free slots, read token by token over its parts: the instrument should
+        /// cost the machine little beside the engine it measures.</summary>
         private static FreeSlot[] Parse(SlotListing listing)
         {
-            using var json = JsonDocument.Parse(listing.Parts.SelectMany(p => p).ToArray());
-            return json.RootElement.EnumerateArray()
-                .Select(s => new FreeSlot(s.GetProperty("start").GetDateTimeOffset(), s.GetProperty("remaining").GetInt32()))
-                .Where(s => s.Remaining > 0)
-                .ToArray();
+            var reader = new Utf8JsonReader(Sequence(listing.Parts));
+            var slots = new List<FreeSlot>();
+            DateTimeOffset start = default;
+            while (reader.Read())
+            {
+                if (reader.TokenType != JsonTokenType.PropertyName || reader.CurrentDepth != 2)
+                {
+                    continue;
+                }
+                if (reader.ValueTextEquals("start"u8))
+                {
+                    reader.Read();
+                    start = reader.GetDateTimeOffset();
+                }
+                else if (reader.ValueTextEquals("remaining"u8))
+                {
+                    reader.Read();
+                    if (reader.GetInt32() is var remaining and > 0)
+                    {
+                        slots.Add(new FreeSlot(start, remaining));
+                    }
+                }
+            }
+            return [.. slots];
+        }
+
+        private static ReadOnlySequence<byte> Sequence(byte[][] parts)
+        {
+            if (parts.Length == 1)
+            {
+                return new ReadOnlySequence<byte>(parts[0]);
+            }
+            var first = new Part(parts[0], 0);
+            var last = first;
+            for (var i = 1; i < parts.Length; i++)
+            {
+                last = last.Append(parts[i]);
+            }
+            return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
+        }
+
+        private sealed class Part : ReadOnlySequenceSegment<byte>
+        {
+            public Part(byte[] bytes, long runningIndex)
+            {
+                Memory = bytes;
+                RunningIndex = runningIndex;
+            }
+
+            public Part Append(byte[] bytes)
+            {
+                var next = new Part(bytes, RunningIndex + Memory.Length);
+                Next = next;
+                return next;
+            }
         }
     }
 
