@@ -1,3 +1,4 @@
+using System.Text;
 using Booking.Abstractions;
 using Booking.Grains.Centres;
 using Booking.Grains.Storage;
@@ -151,13 +152,13 @@ public sealed class FaultTests(OneSilo fixture) : IClassFixture<OneSilo>
         await writer.StartAsync(CancellationToken.None);
         LedgerAppend Everything(long seq, string person, string releasedPerson) => new(Guid.NewGuid())
         {
-            Ledger = new LedgerRow(centreId, seq, "test", "{}", now),
+            Ledger = new LedgerRow(centreId, seq, "test", "{}"u8.ToArray(), now),
             Reference = new BookingReferenceRow("REF-" + person, centreId, person, now),
             CitizenClaim = new CitizenBookingRow(person, "REF-" + person, centreId),
             CitizenReleases = [new CitizenBookingRow(releasedPerson, "OLD-" + releasedPerson[..1].ToUpperInvariant(), centreId)],
-            Idempotency = new IdempotencyRow("test", "key-" + person, "hash", 201, "{}", now),
+            Idempotency = new IdempotencyRow("test", "key-" + person, "hash", 201, "{}"u8.ToArray(), now),
             Directory = new CentreDirectoryRow(centreId, "Parts " + seq, "1 rue", "75001", "Paris", 48.8, 2.3, "Europe/Paris", ["pfizer"], now),
-            Availability = [new AvailabilityRow(centreId, "pfizer", "[]", now)],
+            Availability = [new AvailabilityRow(centreId, "pfizer", "[]"u8.ToArray(), now)],
         };
         try
         {
@@ -190,10 +191,10 @@ public sealed class FaultTests(OneSilo fixture) : IClassFixture<OneSilo>
         var writer = new LedgerWriter(dataSource, NullLogger<LedgerWriter>.Instance);
         LedgerAppend Decision(long seq) => new(Guid.NewGuid())
         {
-            Ledger = new LedgerRow(centreId, seq, "test", "{}", now),
-            Idempotency = new IdempotencyRow("test", "key-" + centreId, "hash", 201, "{\"seq\":" + seq + "}", now),
+            Ledger = new LedgerRow(centreId, seq, "test", "{}"u8.ToArray(), now),
+            Idempotency = new IdempotencyRow("test", "key-" + centreId, "hash", 201, Encoding.UTF8.GetBytes("{\"seq\":" + seq + "}"), now),
             Directory = new CentreDirectoryRow(centreId, "Name " + seq, "1 rue", "75001", "Paris", 48.8, 2.3, "Europe/Paris", ["pfizer", "moderna"], now),
-            Availability = [new AvailabilityRow(centreId, "pfizer", "[" + seq + "]", now)],
+            Availability = [new AvailabilityRow(centreId, "pfizer", Encoding.UTF8.GetBytes("[" + seq + "]"), now)],
         };
         // Queued before the loop starts, the three decisions are taken as one batch.
         var decisions = new[] { writer.AppendAsync(Decision(1)), writer.AppendAsync(Decision(2)), writer.AppendAsync(Decision(3)) };
@@ -217,5 +218,5 @@ public sealed class FaultTests(OneSilo fixture) : IClassFixture<OneSilo>
     }
 
     private static LedgerAppend Row(Guid writer, string centreId, long seq, string kind) =>
-        new(writer) { Ledger = new LedgerRow(centreId, seq, kind, "{}", DateTimeOffset.UtcNow) };
+        new(writer) { Ledger = new LedgerRow(centreId, seq, kind, "{}"u8.ToArray(), DateTimeOffset.UtcNow) };
 }

@@ -18,7 +18,7 @@ internal sealed class LedgerData
 
     private readonly Dictionary<string, Centre> _centres = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _doses = new(StringComparer.Ordinal);
-    private readonly List<LedgerRow> _ledger = [];
+    private readonly List<RawFact> _ledger = [];
     private readonly List<BookingReferenceRow> _refs = [];
     private readonly List<CitizenBookingRow> _claims = [];
     private readonly List<SmsOutboxRow> _sms = [];
@@ -87,7 +87,7 @@ internal sealed class LedgerData
 
     /// <summary>A ledger row with any kind and payload (a JSON value), next in <paramref name="centreId"/>'s seq.</summary>
     public void WriteRaw(string centreId, string kind, string payload) =>
-        _ledger.Add(new LedgerRow(centreId, _ledger.Count(r => r.CentreId == centreId) + 1, kind, payload, Now));
+        _ledger.Add(new RawFact(centreId, _ledger.Count(r => r.CentreId == centreId) + 1, kind, payload, Now));
 
     public async Task InsertAsync(string connectionString)
     {
@@ -112,4 +112,7 @@ internal sealed class LedgerData
 
     private static TFact Accepted<TFact>(Decision<TFact> decision) where TFact : class =>
         decision.Fact ?? throw new InvalidOperationException($"The centre refused: {decision.Refusal}");
+
+    /// <summary>A ledger row as text, any JSON value, even one the engine would never write.</summary>
+    private sealed record RawFact(string CentreId, long Seq, string Kind, string Payload, DateTimeOffset RecordedAt);
 }

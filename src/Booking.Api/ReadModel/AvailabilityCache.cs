@@ -57,7 +57,7 @@ public sealed partial class AvailabilityCache(
         var unseen = stamps.Where(s => !_days.TryGetValue((s.CentreId, s.Vaccine), out var known) || known.UpdatedAt < s.UpdatedAt).ToArray();
         var days = unseen.Length == 0 ? [] : await connection.QueryAsync<DaysRow>(new CommandDefinition(
             """
-            SELECT a.centre_id AS CentreId, a.vaccine AS Vaccine, a.days AS Days, a.updated_at AS UpdatedAt
+            SELECT a.centre_id AS CentreId, a.vaccine AS Vaccine, convert_to(a.days, 'UTF8') AS Days, a.updated_at AS UpdatedAt
             FROM availability a JOIN unnest(@centres::text[], @vaccines::text[]) AS k(centre_id, vaccine)
                 ON a.centre_id = k.centre_id AND a.vaccine = k.vaccine
             """,
@@ -145,7 +145,8 @@ public sealed partial class AvailabilityCache(
     {
         public string CentreId { get; set; } = "";
         public string Vaccine { get; set; } = "";
-        public string Days { get; set; } = "";
+        /// <summary>The document's UTF-8 text, parsed without a UTF-16 copy.</summary>
+        public byte[] Days { get; set; } = [];
         public DateTime UpdatedAt { get; set; }
     }
 }

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using Booking.Grains.Domain;
 
@@ -21,7 +20,8 @@ public static class AvailabilityDocument
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_buffer;
 
-    public static string Write(Centre centre, string vaccine, DateTimeOffset now)
+    /// <summary>The document in UTF-8, as it is stored.</summary>
+    public static byte[] Write(Centre centre, string vaccine, DateTimeOffset now)
     {
         var days = t_days ??= [];
         days.Clear();
@@ -45,7 +45,7 @@ public static class AvailabilityDocument
             }
             json.WriteEndArray();
         }
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+        return buffer.WrittenSpan.ToArray();
     }
 
     private static readonly JsonEncodedText DateName = JsonEncodedText.Encode("date");

@@ -214,7 +214,7 @@ public sealed partial class CentreGrain(
         }
         var booking = decision.Fact!.Booking.ToInfo(Id);
         var answer = command.Idempotency is { } tag
-            ? new IdempotencyRow(tag.Scope, tag.Key, tag.RequestHash, 201, JsonSerializer.Serialize(booking, LedgerJson.Options), now)
+            ? new IdempotencyRow(tag.Scope, tag.Key, tag.RequestHash, 201, JsonSerializer.SerializeToUtf8Bytes(booking, LedgerJson.Options), now)
             : null;
         await RecordBooking(reference, decision.Fact!, now, citizen.IdentityKey, answer, Messages.Confirmed(decision.Fact!.Booking));
         return Result<BookingInfo>.Ok(booking);
@@ -439,7 +439,7 @@ public sealed partial class CentreGrain(
     {
         var append = new LedgerAppend(_activation)
         {
-            Ledger = new LedgerRow(Id, ++_seq, fact.Kind, LedgerJson.Serialize(fact), now),
+            Ledger = new LedgerRow(Id, ++_seq, fact.Kind, LedgerJson.SerializeToUtf8(fact), now),
         };
         _centre.Apply(fact);
         AvailabilityChanged();

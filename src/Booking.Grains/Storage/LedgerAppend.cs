@@ -2,13 +2,15 @@ using Booking.Grains.Notifications;
 
 namespace Booking.Grains.Storage;
 
-public sealed record LedgerRow(string CentreId, long Seq, string Kind, string Payload, DateTimeOffset RecordedAt);
+/// <summary>A fact of a centre; <paramref name="Payload"/> is its JSON in UTF-8.</summary>
+public sealed record LedgerRow(string CentreId, long Seq, string Kind, byte[] Payload, DateTimeOffset RecordedAt);
 
 public sealed record BookingReferenceRow(string Reference, string CentreId, string IdentityKey, DateTimeOffset CreatedAt);
 
 public sealed record CitizenBookingRow(string IdentityKey, string Reference, string CentreId);
 
-public sealed record IdempotencyRow(string Scope, string Key, string RequestHash, int StatusCode, string Response, DateTimeOffset CreatedAt);
+/// <summary>The answer to a write with an Idempotency-Key; <paramref name="Response"/> is its JSON in UTF-8.</summary>
+public sealed record IdempotencyRow(string Scope, string Key, string RequestHash, int StatusCode, byte[] Response, DateTimeOffset CreatedAt);
 
 public sealed record CentreDirectoryRow(
     string Id, string Name, string Address, string Postcode, string City, double Latitude, double Longitude,
@@ -22,8 +24,8 @@ public sealed record SmsOutboxRow(string CentreId, string Reference, string Temp
         new(centreId, message.Reference, message.TemplateName, message.ProtectedContact, message.Text, message.Segments, createdAt);
 }
 
-/// <summary>A centre's bookable first-dose days for one vaccine, as JSON, for the read models.</summary>
-public sealed record AvailabilityRow(string CentreId, string Vaccine, string Days, DateTimeOffset UpdatedAt);
+/// <summary>A centre's bookable first-dose days for one vaccine, as JSON in UTF-8, for the read models.</summary>
+public sealed record AvailabilityRow(string CentreId, string Vaccine, byte[] Days, DateTimeOffset UpdatedAt);
 
 /// <summary>
 /// The rows of one decision. They commit together with the rows of every other decision in the

@@ -17,12 +17,14 @@ public sealed class LedgerStore
         _answers = new BatchedLookup<(string, string), StoredAnswer>(ReadAnswersAsync);
     }
 
-    /// <summary>The centre's facts after <paramref name="afterSeq"/>, in order.</summary>
-    public async Task<IReadOnlyList<(long Seq, string Payload)>> ReadCentreAsync(string centreId, long afterSeq = 0)
+    /// <summary>The centre's facts after <paramref name="afterSeq"/>, in order, each as its UTF-8 JSON.</summary>
+    public async Task<IReadOnlyList<(long Seq, byte[] Payload)>> ReadCentreAsync(string centreId, long afterSeq = 0)
     {
         await using var connection = await _dataSource.OpenConnectionAsync();
-        var rows = await connection.QueryAsync<(long, string)>(
-            "SELECT seq, payload FROM ledger WHERE centre_id = @centreId AND seq > @afterSeq ORDER BY seq", new { centreId, afterSeq });
+        // As bytes: the database's encoding is UTF-8, so this is the stored text itself, which the
+        // JSON reader takes without a UTF-16 string in between.
+        var rows = await connection.QueryAsync<(long, byte[])>(
+            "SELECT seq, convert_to(payload, 'UTF8') FROM ledger WHERE centre_id = @centreId AND seq > @afterSeq ORDER BY seq", new { centreId, afterSeq });
         return rows.AsList();
     }
 

@@ -5,6 +5,7 @@ using Booking.Abstractions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using NpgsqlTypes;
 
 namespace Booking.Grains.Storage;
 
@@ -250,7 +251,7 @@ public sealed partial class LedgerWriter(NpgsqlDataSource dataSource, ILogger<Le
                 parameters.Add(Column(_ledger, r => r.CentreId));
                 parameters.Add(Column(_ledger, r => r.Seq));
                 parameters.Add(Column(_ledger, r => r.Kind));
-                parameters.Add(Column(_ledger, r => r.Payload));
+                parameters.Add(Text(Column(_ledger, r => r.Payload)));
                 parameters.Add(Column(_ledger, r => r.RecordedAt.UtcDateTime));
             }
             if (_references.Count > 0)
@@ -292,7 +293,7 @@ public sealed partial class LedgerWriter(NpgsqlDataSource dataSource, ILogger<Le
                 var availability = _availability.Values.ToList();
                 parameters.Add(Column(availability, r => r.CentreId));
                 parameters.Add(Column(availability, r => r.Vaccine));
-                parameters.Add(Column(availability, r => r.Days));
+                parameters.Add(Text(Column(availability, r => r.Days)));
                 parameters.Add(Column(availability, r => r.UpdatedAt.UtcDateTime));
             }
             if (_idempotency.Count > 0)
@@ -302,7 +303,7 @@ public sealed partial class LedgerWriter(NpgsqlDataSource dataSource, ILogger<Le
                 parameters.Add(Column(idempotency, i => i.Key));
                 parameters.Add(Column(idempotency, i => i.RequestHash));
                 parameters.Add(Column(idempotency, i => i.StatusCode));
-                parameters.Add(Column(idempotency, i => i.Response));
+                parameters.Add(Text(Column(idempotency, i => i.Response)));
                 parameters.Add(Column(idempotency, i => i.CreatedAt.UtcDateTime));
                 parameters.Add(Column(idempotency, i => (short)Shards.Of(Shards.IdempotencyKey(i.Scope, i.Key))));
             }
@@ -326,6 +327,13 @@ public sealed partial class LedgerWriter(NpgsqlDataSource dataSource, ILogger<Le
                 column[i] = value(rows[i]);
             }
             return new NpgsqlParameter<T[]> { TypedValue = column };
+        }
+
+        /// <summary>UTF-8 documents sent as text: PostgreSQL stores the same text, and no UTF-16 copy is made on the way.</summary>
+        private static NpgsqlParameter<byte[][]> Text(NpgsqlParameter<byte[][]> column)
+        {
+            column.NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text;
+            return column;
         }
     }
 
