@@ -45,7 +45,7 @@ public class SlotListingCacheTests
         var centre = Stocked();
         T.Book(centre, T.Request("R1", "pfizer", T.At("2027-03-02T10:00+01:00")), Now);
 
-        var listing = new SlotListingCache().Get(centre, vaccine, Today, Today.AddDays(6), Now);
+        var listing = new SlotListingCache(lag: TimeSpan.Zero).Get(centre, vaccine, Today, Today.AddDays(6), Now);
 
         Assert.Equal(Serialized(centre, vaccine, Today, Today.AddDays(6), Now), Text(listing));
     }
@@ -60,7 +60,7 @@ public class SlotListingCacheTests
         var centre = Stocked(zone);
         var now = T.At("2027-02-28T00:00Z");
 
-        var listing = new SlotListingCache().Get(centre, "pfizer", Today, Today.AddDays(6), now);
+        var listing = new SlotListingCache(lag: TimeSpan.Zero).Get(centre, "pfizer", Today, Today.AddDays(6), now);
 
         Assert.Equal(Serialized(centre, "pfizer", Today, Today.AddDays(6), now), Text(listing));
         Assert.Contains("\"start\":\"2027-03-02T09:00:00", Text(listing), StringComparison.Ordinal);
@@ -70,7 +70,7 @@ public class SlotListingCacheTests
     public void A_listing_is_kept_from_its_second_read_until_the_centre_changes()
     {
         var centre = Stocked();
-        var cache = new SlotListingCache();
+        var cache = new SlotListingCache(lag: TimeSpan.Zero);
         var first = cache.Get(centre, "pfizer", Today, Today.AddDays(2), Now);
         var second = cache.Get(centre, "pfizer", Today, Today.AddDays(2), Now.AddMinutes(10));
 
@@ -91,7 +91,7 @@ public class SlotListingCacheTests
     public void A_listing_read_once_between_changes_is_not_kept()
     {
         var centre = Stocked();
-        var cache = new SlotListingCache();
+        var cache = new SlotListingCache(lag: TimeSpan.Zero);
         cache.Get(centre, "pfizer", Today, Today.AddDays(2), Now);
         T.Book(centre, T.Request("R1", "pfizer", T.At("2027-03-01T09:00+01:00")), Now);
 
@@ -105,10 +105,55 @@ public class SlotListingCacheTests
     }
 
     [Fact]
+    public void A_range_read_again_within_the_lag_gets_a_listing_at_most_that_far_behind_the_centre()
+    {
+        var centre = Stocked();
+        var cache = new SlotListingCache(lag: TimeSpan.FromSeconds(1));
+        var at = T.At("2027-03-01T07:00+01:00");
+        var first = cache.Get(centre, "pfizer", Today, Today.AddDays(2), at);
+        T.Book(centre, T.Request("R1", "pfizer", T.At("2027-03-01T09:00+01:00")), at);
+
+        // Read again 0.4 s later, after a change: written afresh, and kept.
+        var second = cache.Get(centre, "pfizer", Today, Today.AddDays(2), at.AddMilliseconds(400));
+        Assert.NotSame(first, second);
+        Assert.Equal(Serialized(centre, "pfizer", Today, Today.AddDays(2), at), Text(second));
+        T.Book(centre, T.Request("R2", "pfizer", T.At("2027-03-01T09:00+01:00")), at);
+
+        // Within a second of being written it is served as it was, by the grain and to other threads.
+        Assert.Same(second, cache.Get(centre, "pfizer", Today, Today.AddDays(2), at.AddMilliseconds(1300)));
+        Assert.Same(second, cache.Find("pfizer", Today, Today.AddDays(2), at.AddMilliseconds(1390)));
+        Assert.Contains("{\"start\":\"2027-03-01T09:00:00+01:00\",\"remaining\":1,", Text(second));
+
+        // A second after it was written, it is behind no more.
+        Assert.Null(cache.Find("pfizer", Today, Today.AddDays(2), at.AddMilliseconds(1400)));
+        var third = cache.Get(centre, "pfizer", Today, Today.AddDays(2), at.AddMilliseconds(1400));
+        Assert.NotSame(second, third);
+        Assert.Equal(Serialized(centre, "pfizer", Today, Today.AddDays(2), at), Text(third));
+        Assert.DoesNotContain("2027-03-01T09:00:00", Text(third));
+    }
+
+    [Fact]
+    public void A_listing_behind_the_centre_is_not_served_once_its_first_slot_starts()
+    {
+        var centre = Stocked();
+        var cache = new SlotListingCache(lag: TimeSpan.FromMinutes(5));
+        var before = T.At("2027-03-01T08:58+01:00");
+        cache.Get(centre, "janssen", Today, Today.AddDays(2), before);
+        T.Book(centre, T.Request("R1", "janssen", T.At("2027-03-01T10:00+01:00")), before);
+        var kept = cache.Get(centre, "janssen", Today, Today.AddDays(2), before);
+        T.Book(centre, T.Request("R2", "janssen", T.At("2027-03-01T10:00+01:00")), before);
+        Assert.Same(kept, cache.Get(centre, "janssen", Today, Today.AddDays(2), before.AddMinutes(1)));
+
+        var atNine = T.At("2027-03-01T09:00+01:00");
+        Assert.Null(cache.Find("janssen", Today, Today.AddDays(2), atNine));
+        Assert.Equal(Serialized(centre, "janssen", Today, Today.AddDays(2), atNine), Text(cache.Get(centre, "janssen", Today, Today.AddDays(2), atNine)));
+    }
+
+    [Fact]
     public void A_listing_expires_when_its_first_slot_starts_and_when_the_day_turns()
     {
         var centre = Stocked();
-        var cache = new SlotListingCache();
+        var cache = new SlotListingCache(lag: TimeSpan.Zero);
         cache.Get(centre, "janssen", Today, Today.AddDays(28), Now);
         var atEight = cache.Get(centre, "janssen", Today, Today.AddDays(28), Now);
         Assert.Same(atEight, cache.Get(centre, "janssen", Today, Today.AddDays(28), Now));
@@ -131,7 +176,7 @@ public class SlotListingCacheTests
     public void Other_threads_find_a_kept_listing_only_while_the_grain_would_serve_it()
     {
         var centre = Stocked();
-        var cache = new SlotListingCache();
+        var cache = new SlotListingCache(lag: TimeSpan.Zero);
         Assert.Null(cache.Find("pfizer", Today, Today.AddDays(2), Now));
 
         cache.Get(centre, "pfizer", Today, Today.AddDays(2), Now);
@@ -157,7 +202,7 @@ public class SlotListingCacheTests
     {
         var centre = Stocked();
         T.Deliver(centre, "pfizer", Today, 1000);
-        var cache = new SlotListingCache();
+        var cache = new SlotListingCache(lag: TimeSpan.Zero);
         var from = Today.AddDays(1);
         var to = Today.AddDays(20);
         var kept = new ConcurrentDictionary<long, SlotListing>();
@@ -211,7 +256,7 @@ public class SlotListingCacheTests
     public void Other_threads_stop_finding_a_listing_when_the_centre_s_day_turns()
     {
         var centre = Stocked();
-        var cache = new SlotListingCache();
+        var cache = new SlotListingCache(lag: TimeSpan.Zero);
         var evening = T.At("2027-03-01T23:00+01:00");
         cache.Get(centre, "janssen", Today, Today.AddDays(40), evening);
         var kept = cache.Get(centre, "janssen", Today, Today.AddDays(40), evening);
@@ -225,8 +270,8 @@ public class SlotListingCacheTests
     public void A_silo_finds_the_listings_of_the_centre_s_current_activation_only()
     {
         var centre = Stocked();
-        var earlier = new SlotListingCache();
-        var current = new SlotListingCache();
+        var earlier = new SlotListingCache(lag: TimeSpan.Zero);
+        var current = new SlotListingCache(lag: TimeSpan.Zero);
         earlier.Get(centre, "pfizer", Today, Today, Now);
         earlier.Get(centre, "pfizer", Today, Today, Now);
         current.Get(centre, "pfizer", Today, Today, Now);

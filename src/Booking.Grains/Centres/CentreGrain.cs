@@ -44,7 +44,7 @@ public sealed partial class CentreGrain(
 
     private readonly Guid _activation = Guid.NewGuid();
     private readonly HashSet<string> _uncommitted = new(StringComparer.Ordinal);
-    private readonly SlotListingCache _listings = new();
+    private readonly SlotListingCache _listings = new(options.Value.ListingLag);
     private Centre _centre = null!;
     private long _seq;
     private long _snapshotSeq;

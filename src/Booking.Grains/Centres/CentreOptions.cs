@@ -9,6 +9,11 @@ public sealed class CentreOptions
     /// changes in between are published together.</summary>
     public TimeSpan AvailabilityPublishDelay { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>How far behind its centre a first-dose listing may be: a range read again within
+    /// this time of its listing being written gets that listing, though bookings may have changed
+    /// the centre since. Zero: every read sees every change.</summary>
+    public TimeSpan ListingLag { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>How often a centre with open offers looks for expired ones.</summary>
     public TimeSpan OfferExpiryCheck { get; set; } = TimeSpan.FromSeconds(15);
 

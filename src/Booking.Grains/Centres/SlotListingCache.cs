@@ -10,11 +10,16 @@ namespace Booking.Grains.Centres;
 /// A centre's latest first-dose listings, already written as JSON. Portals ask for the same week
 /// of the same centre over and over; a listing stands until the centre applies a new fact, its
 /// first slot starts (it would drop out) or the local day turns (the horizon moves). A listing is
-/// kept from its second read in the same state on. Only the centre's grain writes listings; kept
-/// ones are also read from other threads (<see cref="Find"/>), so what is kept is replaced whole,
-/// never changed in place.
+/// kept from its second read in the same state on, or from its second read within
+/// <paramref name="lag"/>: during a crowd a busy centre changes between any two reads, and a week
+/// written afresh for every reader cost more than the bookings themselves. Such a listing is
+/// served for up to <paramref name="lag"/> after it was written, even if the centre changed since:
+/// a portal then shows a seat taken less than that long ago, and the booking of it is refused as
+/// full. Only the centre's grain writes listings; kept ones are also read from other threads
+/// (<see cref="Find"/>), so what is kept is replaced whole, never changed in place.
 /// </summary>
-public sealed class SlotListingCache
+/// <param name="lag">How far behind the centre a listing may be; zero: never behind.</param>
+public sealed class SlotListingCache(TimeSpan lag)
 {
     /// <summary>A few ranges per vaccine: the default week and the next ones a portal pages to.</summary>
     private const int Capacity = 8;
@@ -36,20 +41,20 @@ public sealed class SlotListingCache
     {
         var kept = _kept;
         var entry = kept.Find(vaccine, from, to);
-        var current = entry is not null && entry.IsCurrent(centre.Version, now);
-        if (current && entry!.Listing is { } listing)
+        if (entry?.Listing is { } listing && entry.Serves(centre.Version, now, lag))
         {
             return listing;
         }
+        var readAgain = entry is not null && (entry.IsCurrent(centre.Version, now) || entry.IsRecent(now, lag));
         var slots = t_slots ??= [];
         slots.Clear();
         centre.FirstDoseSlots(vaccine, from, to, now, slots);
         listing = Write(slots);
-        // Kept only when asked for a second time in the same state. In a crowd a busy centre changes
-        // between two reads, and a listing kept until the next change outlived the young generation
-        // just long enough to be copied out of it: listings were most of what each gen0 collection copied.
+        // Kept only when asked for again in the same state or within the lag. A listing read once
+        // and kept until the next change outlived the young generation just long enough to be
+        // copied out of it: such listings were most of what each gen0 collection copied.
         var written = new Entry(vaccine, from, to, centre.Version, centre.Calendar.LocalDate(now), centre.Calendar.Zone,
-            slots.Count > 0 ? slots[0].Start : DateTimeOffset.MaxValue, current ? listing : null);
+            slots.Count > 0 ? slots[0].Start : DateTimeOffset.MaxValue, now, readAgain ? listing : null);
         _kept = kept.With(centre, written, Capacity);
         return listing;
     }
@@ -58,7 +63,7 @@ public sealed class SlotListingCache
     public SlotListing? Find(string vaccine, DateOnly from, DateOnly to, DateTimeOffset now)
     {
         var kept = _kept;
-        return kept.Find(vaccine, from, to) is { Listing: { } listing } entry && entry.IsCurrent(kept.Centre!.Version, now) ? listing : null;
+        return kept.Find(vaccine, from, to) is { Listing: { } listing } entry && entry.Serves(kept.Centre!.Version, now, lag) ? listing : null;
     }
 
     private static SlotListing Write(List<FirstDoseSlot> slots)
@@ -180,16 +185,26 @@ public sealed class SlotListingCache
     /// <summary>A slot's object with its comma: the names, its start, its remaining seats and its window.</summary>
     private const int MaxSlotBytes = 64 + LongestInstantBytes + 11 + WindowBytes;
 
-    /// <summary>The state a range's listing was last written for, and the listing if it is kept.</summary>
+    /// <summary>The state a range's listing was last written for and when, and the listing if it is kept.</summary>
     private sealed record Entry(
-        string Vaccine, DateOnly From, DateOnly To, long Version, DateOnly Today, TimeZoneInfo Zone, DateTimeOffset ValidUntil, SlotListing? Listing)
+        string Vaccine, DateOnly From, DateOnly To, long Version, DateOnly Today, TimeZoneInfo Zone, DateTimeOffset ValidUntil,
+        DateTimeOffset WrittenAt, SlotListing? Listing)
     {
         public bool IsFor(string vaccine, DateOnly from, DateOnly to) => From == from && To == to && Vaccine == vaccine;
 
-        /// <summary>Written for the centre's <paramref name="version"/>, before its first slot starts, on the centre's
-        /// day of <paramref name="now"/> (a new zone comes with a new version, so the entry's own zone tells the day).</summary>
-        public bool IsCurrent(long version, DateTimeOffset now) =>
-            Version == version && now < ValidUntil && DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, Zone).DateTime) == Today;
+        /// <summary>Written for the centre's <paramref name="version"/>, and still in force.</summary>
+        public bool IsCurrent(long version, DateTimeOffset now) => Version == version && InForce(now);
+
+        /// <summary>Written less than <paramref name="lag"/> before <paramref name="now"/> (never after it:
+        /// a clock set back does not make a listing recent), and still in force.</summary>
+        public bool IsRecent(DateTimeOffset now, TimeSpan lag) => now >= WrittenAt && now - WrittenAt < lag && InForce(now);
+
+        public bool Serves(long version, DateTimeOffset now, TimeSpan lag) => IsCurrent(version, now) || IsRecent(now, lag);
+
+        /// <summary>Before its first slot starts, on the centre's day of <paramref name="now"/> (a new
+        /// zone comes with a new version, and a listing is never more than a lag behind one).</summary>
+        private bool InForce(DateTimeOffset now) =>
+            now < ValidUntil && DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, Zone).DateTime) == Today;
     }
 
     /// <summary>The entries of one centre, never changed once published.</summary>
