@@ -1,3 +1,4 @@
+using Booking.Grains.Centres;
 using Booking.Grains.Domain;
 
 namespace Booking.Domain.Tests;
@@ -14,7 +15,7 @@ public class CentreSnapshotTests
         var log = FactLog.Configured(T.Settings(vaccines: ["janssen"]), Today);
         log.Deliver("d-1", "janssen", Today, 10);
         log.Book(T.Request("A", "janssen", CentreState.S(log.Centre, "2027-03-02", 9)), T.At("2027-03-01T08:00+01:00"));
-        return CentreSnapshot.Write(log.Centre);
+        return T.Snapshot(log.Centre);
     }
 
     [Fact]
@@ -46,5 +47,5 @@ public class CentreSnapshotTests
 
     [Fact]
     public void An_unconfigured_centre_has_no_snapshot() =>
-        Assert.Throws<InvalidOperationException>(() => CentreSnapshot.Write(new Centre("empty", T.Catalog)));
+        Assert.Throws<InvalidOperationException>(() => SnapshotBuffers.Take(new Centre("empty", T.Catalog)));
 }

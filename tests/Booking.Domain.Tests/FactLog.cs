@@ -67,7 +67,7 @@ internal sealed class FactLog(Centre centre)
         {
             before.Apply(fact);
         }
-        var restored = CentreSnapshot.Read(centreId, catalog, CentreSnapshot.Write(before));
+        var restored = CentreSnapshot.Read(centreId, catalog, T.Snapshot(before));
         Assert.Equal(before.Version, restored.Version);
         foreach (var fact in facts.Skip(taken))
         {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Booking.Grains.Centres;
 using Booking.Grains.Domain;
 
 namespace Booking.Domain.Tests;
@@ -6,6 +7,13 @@ namespace Booking.Domain.Tests;
 /// <summary>Builders and shorthands shared by the domain tests. Every instant is written out in full.</summary>
 internal static class T
 {
+    /// <summary>The centre's snapshot as the grain takes it (pooled buffers), copied out.</summary>
+    public static byte[] Snapshot(Centre centre)
+    {
+        using var snapshot = SnapshotBuffers.Take(centre);
+        return snapshot.ToArray();
+    }
+
     /// <summary>The default products plus two short-interval two-dose products, so that tests can
     /// exhaust a whole second-dose window with a handful of bookings.</summary>
     public static readonly VaccineCatalog Catalog = new(VaccineCatalog.Default.All.Concat(

@@ -35,13 +35,6 @@ public sealed partial class CentreGrain(
     /// activates at once, reads each one's compact state instead of parsing its ledger again.</summary>
     private const int SnapshotFloor = 200;
 
-    // Shared by every centre of the silo; what it keeps free is bounded.
-    private static readonly RecyclableMemoryStreamManager SnapshotBuffers = new(new RecyclableMemoryStreamManager.Options
-    {
-        MaximumSmallPoolFreeBytes = 16 << 20,
-        MaximumLargePoolFreeBytes = 64 << 20,
-    });
-
     private readonly Guid _activation = Guid.NewGuid();
     private readonly HashSet<string> _uncommitted = new(StringComparer.Ordinal);
     private readonly SlotListingCache _listings = new(options.Value.ListingLag);
@@ -443,7 +436,7 @@ public sealed partial class CentreGrain(
         };
         _centre.Apply(fact);
         AvailabilityChanged();
-        var snapshot = SnapshotDue() ? TakeSnapshot() : null;
+        var snapshot = SnapshotDue() ? SnapshotBuffers.Take(_centre) : null;
         var seq = _seq;
         try
         {
@@ -462,15 +455,6 @@ public sealed partial class CentreGrain(
             // Stored only now: this fact, and so every earlier one, has committed.
             _snapshotSaving = SaveSnapshot(seq, snapshot, now);
         }
-    }
-
-    /// <summary>The centre's snapshot in pooled buffers: a big centre's runs to megabytes, and
-    /// fresh arrays that size each time would keep the large object heap churning.</summary>
-    private RecyclableMemoryStream TakeSnapshot()
-    {
-        var stream = SnapshotBuffers.GetStream(nameof(CentreSnapshot));
-        CentreSnapshot.Write(_centre, stream);
-        return stream;
     }
 
     /// <summary>

@@ -17,13 +17,6 @@ public static class CentreSnapshot
 
     private const int Magic = 0x53434B42; // "BKCS"
 
-    public static byte[] Write(Centre centre)
-    {
-        using var buffer = new MemoryStream();
-        Write(centre, buffer);
-        return buffer.ToArray();
-    }
-
     /// <summary>Writes the snapshot to <paramref name="destination"/>, which stays open.</summary>
     public static void Write(Centre centre, Stream destination)
     {
