@@ -459,7 +459,7 @@ public sealed partial class CentreGrain(
 
     /// <summary>
     /// Enough facts since the last snapshot, and the last one is no longer being saved. A snapshot
-    /// costs in proportion to the centre's size (about 2 µs a booking), so a centre takes one every
+    /// costs in proportion to the centre's size (about 0.5 µs a booking), so a centre takes one every
     /// quarter of its facts, at least <see cref="SnapshotFloor"/> and at most
     /// <see cref="CentreOptions.SnapshotEvery"/> apart: that is a few microseconds per fact, and an
     /// activation replays at most that many facts after its snapshot.
