@@ -165,6 +165,8 @@ public sealed class FaultTests(OneSilo fixture) : IClassFixture<OneSilo>
             await writer.AppendAsync(Everything(1, "kept-" + centreId, "a-" + centreId));
             // Seq 1 is taken: nothing of this second decision may stay, its release included.
             await Assert.ThrowsAsync<LedgerCommitFailedException>(() => writer.AppendAsync(Everything(1, "lost-" + centreId, "b-" + centreId)));
+            // The writer keeps one command per kind of batch: after the failed one it still commits.
+            await writer.AppendAsync(Everything(2, "later-" + centreId, "none-" + centreId));
         }
         finally
         {
@@ -172,13 +174,15 @@ public sealed class FaultTests(OneSilo fixture) : IClassFixture<OneSilo>
         }
 
         await using var check = fixture.OpenDatabase();
-        Assert.Equal(new[] { "REF-kept-" + centreId }, await check.QueryAsync<string>(
-            "SELECT reference FROM booking_refs WHERE centre_id = @centreId", new { centreId }));
-        Assert.Equal(new[] { ("b-" + centreId, "OLD-B"), ("kept-" + centreId, "REF-kept-" + centreId) }, await check.QueryAsync<(string, string)>(
-            "SELECT identity_key, reference FROM citizen_bookings WHERE centre_id = @centreId ORDER BY identity_key", new { centreId }));
-        Assert.Equal(new[] { "key-kept-" + centreId }, await check.QueryAsync<string>(
-            "SELECT key FROM idempotency WHERE key LIKE @pattern", new { pattern = "key-%" + centreId }));
-        Assert.Equal("Parts 1", await check.QuerySingleAsync<string>("SELECT name FROM centres WHERE id = @centreId", new { centreId }));
+        Assert.Equal(new[] { "REF-kept-" + centreId, "REF-later-" + centreId }, await check.QueryAsync<string>(
+            "SELECT reference FROM booking_refs WHERE centre_id = @centreId ORDER BY reference", new { centreId }));
+        Assert.Equal(
+            new[] { ("b-" + centreId, "OLD-B"), ("kept-" + centreId, "REF-kept-" + centreId), ("later-" + centreId, "REF-later-" + centreId) },
+            await check.QueryAsync<(string, string)>(
+                "SELECT identity_key, reference FROM citizen_bookings WHERE centre_id = @centreId ORDER BY identity_key", new { centreId }));
+        Assert.Equal(new[] { "key-kept-" + centreId, "key-later-" + centreId }, await check.QueryAsync<string>(
+            "SELECT key FROM idempotency WHERE key LIKE @pattern ORDER BY key", new { pattern = "key-%" + centreId }));
+        Assert.Equal("Parts 2", await check.QuerySingleAsync<string>("SELECT name FROM centres WHERE id = @centreId", new { centreId }));
         Assert.Equal(1, await check.ExecuteScalarAsync<long>("SELECT count(*) FROM availability WHERE centre_id = @centreId", new { centreId }));
     }
 
