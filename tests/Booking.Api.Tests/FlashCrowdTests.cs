@@ -141,7 +141,7 @@ public sealed class FlashCrowdTests(ApiFixture api, ITestOutputHelper output) : 
         var from = TestData.Today.AddDays(1);
         // More ranges than a centre keeps listings for, so most reads are first reads, each written
         // afresh on whichever thread runs the centre: every answer must be whole and the same.
-        var ranges = Enumerable.Range(0, 16).Select(days => from.AddDays(days)).ToArray();
+        var ranges = Enumerable.Range(0, 31).Select(days => from.AddDays(days)).ToArray();
 
         var bodies = await Task.WhenAll(Enumerable.Range(0, 96).Select(async n =>
         {

@@ -150,6 +150,24 @@ public class SlotListingCacheTests
     }
 
     [Fact]
+    public void A_centre_keeps_the_listings_of_sixteen_ranges_and_drops_the_one_written_longest_ago()
+    {
+        var centre = Stocked();
+        var cache = new SlotListingCache(lag: TimeSpan.Zero);
+        var kept = new List<SlotListing>();
+        for (var i = 0; i < 17; i++)
+        {
+            var at = Now.AddSeconds(i);
+            cache.Get(centre, "pfizer", Today, Today.AddDays(i), at);
+            kept.Add(cache.Get(centre, "pfizer", Today, Today.AddDays(i), at));
+        }
+
+        var later = Now.AddSeconds(20);
+        Assert.Null(cache.Find("pfizer", Today, Today, later));
+        Assert.All(Enumerable.Range(1, 16), i => Assert.Same(kept[i], cache.Find("pfizer", Today, Today.AddDays(i), later)));
+    }
+
+    [Fact]
     public void A_listing_expires_when_its_first_slot_starts_and_when_the_day_turns()
     {
         var centre = Stocked();

@@ -21,8 +21,9 @@ namespace Booking.Grains.Centres;
 /// <param name="lag">How far behind the centre a listing may be; zero: never behind.</param>
 public sealed class SlotListingCache(TimeSpan lag)
 {
-    /// <summary>A few ranges per vaccine: the default week and the next ones a portal pages to.</summary>
-    private const int Capacity = 8;
+    /// <summary>The four weeks of the booking horizon for up to four vaccines: a portal pages
+    /// through them, and with fewer kept a crowd paging through them all found none kept.</summary>
+    private const int Capacity = 16;
 
     private volatile Kept _kept = Kept.None;
 
@@ -55,7 +56,7 @@ public sealed class SlotListingCache(TimeSpan lag)
         // copied out of it: such listings were most of what each gen0 collection copied.
         var written = new Entry(vaccine, from, to, centre.Version, centre.Calendar.LocalDate(now), centre.Calendar.Zone,
             slots.Count > 0 ? slots[0].Start : DateTimeOffset.MaxValue, now, readAgain ? listing : null);
-        _kept = kept.With(centre, written, Capacity);
+        _kept = kept.With(centre, written, Capacity, now, lag);
         return listing;
     }
 
@@ -226,12 +227,15 @@ public sealed class SlotListingCache(TimeSpan lag)
             return null;
         }
 
-        /// <summary>These entries with <paramref name="written"/> in place of its range's; all others dropped once full.</summary>
-        public Kept With(Centre centre, Entry written, int capacity)
+        /// <summary>These entries with <paramref name="written"/> in place of its range's, without those
+        /// that could neither be served nor make a next read a second one (the centre changed and the
+        /// lag has passed), and, once full, without the one written longest ago.</summary>
+        public Kept With(Centre centre, Entry written, int capacity, DateTimeOffset now, TimeSpan lag)
         {
-            var others = entries.Length < capacity
-                ? entries.Where(e => !e.IsFor(written.Vaccine, written.From, written.To))
-                : [];
+            var others = entries
+                .Where(e => !e.IsFor(written.Vaccine, written.From, written.To) && e.Serves(centre.Version, now, lag))
+                .OrderByDescending(e => e.WrittenAt)
+                .Take(capacity - 1);
             return new Kept(centre, [.. others, written]);
         }
     }
