@@ -18,7 +18,7 @@ namespace Booking.Benchmarks;
 [MemoryDiagnoser]
 public class RebuildBenchmarks : LargeCentre
 {
-    private string[] _payloads = [];
+    private byte[][] _payloads = [];
 
     [Params(false, true)]
     public bool JsonbOrder { get; set; }
@@ -27,7 +27,9 @@ public class RebuildBenchmarks : LargeCentre
     {
         base.Setup();
         _payloads = RealSizedFacts()
-            .Select(fact => JsonbOrder ? InJsonbOrder(JsonNode.Parse(LedgerJson.Serialize(fact))!).ToJsonString() : LedgerJson.Serialize(fact))
+            .Select(fact => JsonbOrder
+                ? Encoding.UTF8.GetBytes(InJsonbOrder(JsonNode.Parse(LedgerJson.SerializeToUtf8(fact))!).ToJsonString())
+                : LedgerJson.SerializeToUtf8(fact))
             .ToArray();
         Console.WriteLine($"// {_payloads.Length} ledger rows, {_payloads.Sum(p => p.Length) / 1024} KB of JSON");
     }

@@ -16,7 +16,7 @@ namespace Booking.Benchmarks;
 public class SnapshotBenchmarks : LargeCentre
 {
     private byte[] _snapshot = [];
-    private string[] _tail = [];
+    private byte[][] _tail = [];
     private Centre _whole = null!;
 
     public override void Setup()
@@ -38,7 +38,7 @@ public class SnapshotBenchmarks : LargeCentre
         {
             _snapshot = snapshot.ToArray();
         }
-        _tail = facts.Skip(facts.Count - tail).Select(LedgerJson.Serialize).ToArray();
+        _tail = facts.Skip(facts.Count - tail).Select(LedgerJson.SerializeToUtf8).ToArray();
         Console.WriteLine($"// snapshot of {before.Version} facts: {_snapshot.Length / 1024} KB; then {_tail.Length} facts, {_tail.Sum(p => p.Length) / 1024} KB of JSON");
     }
 

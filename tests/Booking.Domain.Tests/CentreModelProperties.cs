@@ -452,7 +452,7 @@ public class CentreModelProperties
         {
             var json = JsonSerializer.Serialize<CentreEvent>(fact);
             plain.Apply(JsonSerializer.Deserialize<CentreEvent>(json) ?? throw new InvalidOperationException($"null from {json}"));
-            ledger.Apply(LedgerJson.Deserialize(LedgerJson.Serialize(fact)));
+            ledger.Apply(LedgerJson.Deserialize(LedgerJson.SerializeToUtf8(fact)));
         }
         SameState(engine, plain, model, checkFrom, now);
         SameState(engine, ledger, model, checkFrom, now);

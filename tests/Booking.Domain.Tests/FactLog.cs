@@ -46,8 +46,7 @@ internal sealed class FactLog(Centre centre)
         var rebuilt = new Centre(Centre.Id, catalog ?? Centre.Catalog);
         foreach (var fact in Facts)
         {
-            var json = LedgerJson.Serialize(fact);
-            var copy = LedgerJson.Deserialize(json);
+            var copy = LedgerJson.Deserialize(LedgerJson.SerializeToUtf8(fact));
             Assert.Equal(fact.Kind, copy.Kind);
             rebuilt.Apply(copy);
         }

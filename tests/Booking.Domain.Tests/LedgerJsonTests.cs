@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using Booking.Grains.Domain;
 using Booking.Grains.Storage;
@@ -30,7 +31,7 @@ public class LedgerJsonTests
         var formats = new (Func<CentreEvent, string> Write, Func<string, CentreEvent> Read)[]
         {
             (f => JsonSerializer.Serialize<CentreEvent>(f), j => JsonSerializer.Deserialize<CentreEvent>(j)!),
-            (LedgerJson.Serialize, LedgerJson.Deserialize),
+            (f => Encoding.UTF8.GetString(LedgerJson.SerializeToUtf8(f)), j => LedgerJson.Deserialize(Encoding.UTF8.GetBytes(j))),
         };
         foreach (var (write, read) in formats)
         {
@@ -48,7 +49,7 @@ public class LedgerJsonTests
     {
         var booked = (PairBooked)Facts().Single(f => f is PairBooked);
 
-        var copy = (PairBooked)LedgerJson.Deserialize(LedgerJson.Serialize(booked));
+        var copy = (PairBooked)LedgerJson.Deserialize(LedgerJson.SerializeToUtf8(booked));
 
         Assert.Equal(["2027-03-02T09:00:00+01:00", "2027-03-30T09:00:00+02:00"], T.Iso(copy.Booking.Appointments.Select(a => a.Start)));
         Assert.Equal((7, 21, 49), (copy.Booking.Number, copy.Booking.MinIntervalDays, copy.Booking.MaxIntervalDays));

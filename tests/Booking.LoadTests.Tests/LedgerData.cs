@@ -1,3 +1,4 @@
+using System.Text;
 using Booking.Grains.Domain;
 using Booking.Grains.Notifications;
 using Booking.Grains.Storage;
@@ -108,7 +109,7 @@ internal sealed class LedgerData
     private void Tell(string centreId, SmsMessage message) =>
         _sms.Add(SmsOutboxRow.For(centreId, message, Now));
 
-    private void Write(string centreId, CentreEvent fact) => WriteRaw(centreId, fact.Kind, LedgerJson.Serialize(fact));
+    private void Write(string centreId, CentreEvent fact) => WriteRaw(centreId, fact.Kind, Encoding.UTF8.GetString(LedgerJson.SerializeToUtf8(fact)));
 
     private static TFact Accepted<TFact>(Decision<TFact> decision) where TFact : class =>
         decision.Fact ?? throw new InvalidOperationException($"The centre refused: {decision.Refusal}");

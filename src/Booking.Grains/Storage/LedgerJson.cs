@@ -15,14 +15,9 @@ public static class LedgerJson
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
     };
 
-    public static string Serialize(CentreEvent fact) => JsonSerializer.Serialize(fact, Options);
-
     /// <summary>The fact as the ledger stores it: UTF-8, as the serializer writes it and PostgreSQL
     /// takes it, with no UTF-16 string between the two.</summary>
     public static byte[] SerializeToUtf8(CentreEvent fact) => JsonSerializer.SerializeToUtf8Bytes(fact, Options);
-
-    public static CentreEvent Deserialize(string payload) =>
-        JsonSerializer.Deserialize<CentreEvent>(payload, Options) ?? throw new JsonException("Empty ledger payload.");
 
     public static CentreEvent Deserialize(ReadOnlySpan<byte> payload) =>
         JsonSerializer.Deserialize<CentreEvent>(payload, Options) ?? throw new JsonException("Empty ledger payload.");

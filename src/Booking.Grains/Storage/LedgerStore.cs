@@ -21,8 +21,8 @@ public sealed class LedgerStore
     public async Task<IReadOnlyList<(long Seq, byte[] Payload)>> ReadCentreAsync(string centreId, long afterSeq = 0)
     {
         await using var connection = await _dataSource.OpenConnectionAsync();
-        // As bytes: the database's encoding is UTF-8, so this is the stored text itself, which the
-        // JSON reader takes without a UTF-16 string in between.
+        // As UTF-8 bytes (in a UTF-8 database, as ours are, the stored text itself), which the JSON
+        // reader takes without a UTF-16 string in between.
         var rows = await connection.QueryAsync<(long, byte[])>(
             "SELECT seq, convert_to(payload, 'UTF8') FROM ledger WHERE centre_id = @centreId AND seq > @afterSeq ORDER BY seq", new { centreId, afterSeq });
         return rows.AsList();
