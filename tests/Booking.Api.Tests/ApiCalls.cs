@@ -43,6 +43,18 @@ public static class ApiCalls
         await Expect.StatusAsync(response, HttpStatusCode.OK);
         return (await response.Content.ReadFromJsonAsync<SlotDto[]>(JsonSerializerOptions.Web))!;
     }
+
+    /// <summary>The seats left at <paramref name="slot"/>, as the listing of its day shows them.</summary>
+    public static async Task<int> RemainingAsync(this HttpClient portal, WatchedSlot slot) =>
+        (await portal.SlotsAsync(slot.CentreId, slot.Day, slot.Day)).Single(s => s.Start == slot.Start).Remaining;
+}
+
+/// <summary>The 10:00 slot of a centre a week from today, whose listing a test reads again and again.</summary>
+public sealed record WatchedSlot(string CentreId)
+{
+    public DateOnly Day { get; } = TestData.Today.AddDays(7);
+
+    public DateTimeOffset Start => TestData.At(Day, 10);
 }
 
 /// <summary>Assertions on responses that say what came back when they fail.</summary>

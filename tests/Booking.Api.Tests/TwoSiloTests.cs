@@ -16,15 +16,13 @@ public sealed class TwoSiloTests
         await using var first = new ApiFixture();
         await first.InitializeAsync();
         var centreId = await first.CreateCentreAsync(new CentreSpec(Lines: 2, IdPrefix: "moved"), DeliverySpec.Today(100));
-        var day = TestData.Today.AddDays(7);
-        var start = TestData.At(day, 10);
+        var slot = new WatchedSlot(centreId);
         using var viaFirst = first.Portal();
         var keptOnFirst = first.Services.GetRequiredService<LocalListings>();
         var time = first.Services.GetRequiredService<TimeProvider>();
-        async Task<int> RemainingAsync(HttpClient portal) => (await portal.SlotsAsync(centreId, day, day)).Single(s => s.Start == start).Remaining;
-        Assert.Equal(2, await RemainingAsync(viaFirst));
-        Assert.Equal(2, await RemainingAsync(viaFirst));
-        Assert.NotNull(keptOnFirst.Find(centreId, "pfizer", day, day, time.GetUtcNow()));
+        Assert.Equal(2, await viaFirst.RemainingAsync(slot));
+        Assert.Equal(2, await viaFirst.RemainingAsync(slot));
+        Assert.NotNull(keptOnFirst.Find(centreId, "pfizer", slot.Day, slot.Day, time.GetUtcNow()));
 
         await using var second = first.SecondSilo();
         await second.InitializeAsync();
@@ -37,16 +35,16 @@ public sealed class TwoSiloTests
         RequestContext.Clear();
         await Eventually.TrueAsync(async () =>
         {
-            await RemainingAsync(viaSecond);
-            await RemainingAsync(viaSecond);
-            return keptOnSecond.Find(centreId, "pfizer", day, day, time.GetUtcNow()) is not null;
+            await viaSecond.RemainingAsync(slot);
+            await viaSecond.RemainingAsync(slot);
+            return keptOnSecond.Find(centreId, "pfizer", slot.Day, slot.Day, time.GetUtcNow()) is not null;
         }, TimeSpan.FromSeconds(30), "the centre did not move to the second silo");
-        Assert.Null(keptOnFirst.Find(centreId, "pfizer", day, day, time.GetUtcNow()));
+        Assert.Null(keptOnFirst.Find(centreId, "pfizer", slot.Day, slot.Day, time.GetUtcNow()));
 
-        await viaSecond.BookOkAsync(BookingBody.For(centreId, start, citizen: CitizenBody.New("Dana", "1985-03-04")));
+        await viaSecond.BookOkAsync(BookingBody.For(centreId, slot.Start, citizen: CitizenBody.New("Dana", "1985-03-04")));
 
-        Assert.Equal(1, await RemainingAsync(viaFirst));
-        Assert.Equal(1, await RemainingAsync(viaFirst));
-        Assert.Equal(1, await RemainingAsync(viaSecond));
+        Assert.Equal(1, await viaFirst.RemainingAsync(slot));
+        Assert.Equal(1, await viaFirst.RemainingAsync(slot));
+        Assert.Equal(1, await viaSecond.RemainingAsync(slot));
     }
 }
