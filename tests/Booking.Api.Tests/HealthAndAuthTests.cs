@@ -106,6 +106,16 @@ public sealed class HealthAndAuthTests(ApiFixture api) : IClassFixture<ApiFixtur
     }
 
     [Fact]
+    public async Task A_key_of_thousands_of_characters_gets_401()
+    {
+        using var client = api.WithKey(new string('k', 4000));
+
+        using var vaccines = await client.GetAsync("/api/v1/vaccines");
+
+        await Expect.ProblemAsync(vaccines, HttpStatusCode.Unauthorized, "unauthorized");
+    }
+
+    [Fact]
     public async Task Operator_key_on_portal_endpoints_gets_403()
     {
         var centreId = await api.CreateCentreAsync(new CentreSpec(), DeliverySpec.Today(10));

@@ -48,16 +48,20 @@ public sealed class ApiKeyHandler(
     ILoggerFactory logger,
     UrlEncoder encoder) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
+    // The configured hashes decoded once per version of the options, not on every request.
+    private static KeyTable s_keys = new(null, []);
+
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         if (!Request.Headers.TryGetValue(ApiKeyDefaults.Header, out var values) || values.Count != 1 || string.IsNullOrEmpty(values[0]))
         {
             return Task.FromResult(AuthenticateResult.NoResult());
         }
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(values[0]!));
-        foreach (var key in keys.CurrentValue.ApiKeys)
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        HashOf(values[0]!, hash);
+        foreach (var (known, key) in Table(keys.CurrentValue).Keys)
         {
-            if (CryptographicOperations.FixedTimeEquals(hash, Convert.FromHexString(key.Sha256)))
+            if (CryptographicOperations.FixedTimeEquals(hash, known))
             {
                 var identity = new ClaimsIdentity(
                     [new Claim(ClaimTypes.Name, key.Name), new Claim(ApiKeyDefaults.ScopeClaim, key.Scope)], Scheme.Name);
@@ -66,6 +70,30 @@ public sealed class ApiKeyHandler(
         }
         return Task.FromResult(AuthenticateResult.Fail("Unknown API key."));
     }
+
+    private static void HashOf(string apiKey, Span<byte> hash)
+    {
+        // Keys are short; anything longer is hashed from a fresh array.
+        if (Encoding.UTF8.GetMaxByteCount(apiKey.Length) > 512)
+        {
+            SHA256.HashData(Encoding.UTF8.GetBytes(apiKey), hash);
+            return;
+        }
+        Span<byte> utf8 = stackalloc byte[512];
+        SHA256.HashData(utf8[..Encoding.UTF8.GetBytes(apiKey, utf8)], hash);
+    }
+
+    private static KeyTable Table(ApiKeyOptions options)
+    {
+        var table = s_keys;
+        if (!ReferenceEquals(table.Source, options))
+        {
+            s_keys = table = new KeyTable(options, options.ApiKeys.Select(k => (Convert.FromHexString(k.Sha256), k)).ToArray());
+        }
+        return table;
+    }
+
+    private sealed record KeyTable(ApiKeyOptions? Source, (byte[] Hash, ApiKeyEntry Entry)[] Keys);
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
         WriteProblem(StatusCodes.Status401Unauthorized, "unauthorized", "A valid X-Api-Key header is required.");
