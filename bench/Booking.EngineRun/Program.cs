@@ -304,7 +304,7 @@ namespace Booking.EngineRun
             for (; weekStart < HorizonDays; weekStart += 7)
             {
                 var listing = await readWeekFrom(today.AddDays(weekStart));
-                slots = listing is null ? [] : Parse(listing);
+                slots = listing is null ? [] : FreeSlots(listing);
                 if (slots.Length > 0)
                 {
                     break;
@@ -326,7 +326,7 @@ namespace Booking.EngineRun
 
         /// <summary>The listing's free slots, read token by token over its parts: the instrument should
         /// cost the machine little beside the engine it measures.</summary>
-        private static FreeSlot[] Parse(SlotListing listing)
+        internal static FreeSlot[] FreeSlots(SlotListing listing)
         {
             var reader = new Utf8JsonReader(Sequence(listing.Parts));
             var slots = new List<FreeSlot>();
