@@ -42,11 +42,12 @@ public sealed class SlotListingCache(TimeSpan lag)
     {
         var kept = _kept;
         var entry = kept.Find(vaccine, from, to);
-        if (entry?.Listing is { } listing && entry.Serves(centre.Version, now, lag))
+        // A range asked for again in the same state or within the lag: served if kept, kept if not.
+        var readAgain = entry is not null && entry.Serves(centre.Version, now, lag);
+        if (readAgain && entry!.Listing is { } listing)
         {
             return listing;
         }
-        var readAgain = entry is not null && (entry.IsCurrent(centre.Version, now) || entry.IsRecent(now, lag));
         var slots = t_slots ??= [];
         slots.Clear();
         centre.FirstDoseSlots(vaccine, from, to, now, slots);
@@ -193,18 +194,14 @@ public sealed class SlotListingCache(TimeSpan lag)
     {
         public bool IsFor(string vaccine, DateOnly from, DateOnly to) => From == from && To == to && Vaccine == vaccine;
 
-        /// <summary>Written for the centre's <paramref name="version"/>, and still in force.</summary>
-        public bool IsCurrent(long version, DateTimeOffset now) => Version == version && InForce(now);
-
-        /// <summary>Written less than <paramref name="lag"/> before <paramref name="now"/> (never after it:
-        /// a clock set back does not make a listing recent), and still in force.</summary>
-        public bool IsRecent(DateTimeOffset now, TimeSpan lag) => now >= WrittenAt && now - WrittenAt < lag && InForce(now);
-
-        public bool Serves(long version, DateTimeOffset now, TimeSpan lag) => IsCurrent(version, now) || IsRecent(now, lag);
-
-        /// <summary>Before its first slot starts, on the centre's day of <paramref name="now"/> (a new
-        /// zone comes with a new version, and a listing is never more than a lag behind one).</summary>
-        private bool InForce(DateTimeOffset now) =>
+        /// <summary>
+        /// Written for the centre's <paramref name="version"/>, or less than <paramref name="lag"/> before
+        /// <paramref name="now"/> (never after it: a clock set back does not make a listing recent); and
+        /// still in force: before its first slot starts, on the centre's day of <paramref name="now"/> (a
+        /// new zone comes with a new version, and a listing is never more than a lag behind one).
+        /// </summary>
+        public bool Serves(long version, DateTimeOffset now, TimeSpan lag) =>
+            (Version == version || (now >= WrittenAt && now - WrittenAt < lag)) &&
             now < ValidUntil && DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, Zone).DateTime) == Today;
     }
 
