@@ -152,7 +152,7 @@ namespace Booking.EngineRun
     internal sealed class EngineCallers(
         List<SeededCentre> plan, GrainReferences grains, IdentityKeys identity, PersonalData personalData, DateOnly today, TimeSpan listingAge)
     {
-        private readonly double[] _cumulative = Cumulative(plan);
+        private readonly DemandWeights _demand = new(plan);
         private readonly Dictionary<(int, string), Listing> _listings = new();
         private long _people;
 
@@ -170,7 +170,7 @@ namespace Booking.EngineRun
 
         private async Task BookOneAsync(Measurement? measure)
         {
-            var index = PickCentre();
+            var index = _demand.Pick();
             var centre = plan[index];
             var vaccine = centre.Vaccines[Random.Shared.Next(centre.Vaccines.Count)];
             Listing listing;
@@ -216,13 +216,6 @@ namespace Booking.EngineRun
             measure?.Record(problem is null ? "confirmed" : "refused: " + problem.Kind, ticks, confirmed: problem is null);
         }
 
-        private int PickCentre()
-        {
-            var u = Random.Shared.NextDouble() * _cumulative[^1];
-            var i = Array.BinarySearch(_cumulative, u);
-            return Math.Min(i < 0 ? ~i : i, _cumulative.Length - 1);
-        }
-
         /// <summary>A free slot, earlier ones more likely, as people take the first they can get.</summary>
         private static FreeSlot? Choose(FreeSlot[] slots)
         {
@@ -237,18 +230,6 @@ namespace Booking.EngineRun
                 }
             }
             return null;
-        }
-
-        private static double[] Cumulative(List<SeededCentre> plan)
-        {
-            var cumulative = new double[plan.Count];
-            var sum = 0.0;
-            for (var i = 0; i < plan.Count; i++)
-            {
-                sum += plan[i].Weight;
-                cumulative[i] = sum;
-            }
-            return cumulative;
         }
     }
 

@@ -24,7 +24,7 @@ public sealed class LoadRunner
     private readonly Api _api;
     private readonly SeedManifest _manifest;
     private readonly Metrics _m;
-    private readonly double[] _cumulative;
+    private readonly DemandWeights _demand;
     private readonly int[] _confirmedPerCentre;
     private readonly ConcurrentDictionary<(int Centre, string Vaccine), Listing> _listings = new();
     private readonly PriorityQueue<Action, long> _followUps = new();
@@ -40,13 +40,7 @@ public sealed class LoadRunner
         _api = api;
         _manifest = manifest;
         _m = metrics;
-        _cumulative = new double[manifest.Centres.Count];
-        var sum = 0.0;
-        for (var i = 0; i < _cumulative.Length; i++)
-        {
-            sum += manifest.Centres[i].Weight;
-            _cumulative[i] = sum;
-        }
+        _demand = new DemandWeights(manifest.Centres);
         _confirmedPerCentre = new int[manifest.Centres.Count];
         _runTag = Letters(DateTimeOffset.UtcNow.ToUnixTimeSeconds() % 100_000_000);
         _listingTtlTicks = (long)(o.ListingTtl * Stopwatch.Frequency);
@@ -192,17 +186,10 @@ public sealed class LoadRunner
         }
     }
 
-    private int PickCentre()
-    {
-        var u = Random.Shared.NextDouble() * _cumulative[^1];
-        var i = Array.BinarySearch(_cumulative, u);
-        return Math.Min(i < 0 ? ~i : i, _cumulative.Length - 1);
-    }
-
     private async Task BookFlow(long intended)
     {
         var ct = _abort.Token;
-        var index = PickCentre();
+        var index = _demand.Pick();
         var centre = _manifest.Centres[index];
         var vaccine = centre.Vaccines[Random.Shared.Next(centre.Vaccines.Count)];
         var listing = _listings.GetOrAdd((index, vaccine), _ => new Listing());
@@ -298,7 +285,7 @@ public sealed class LoadRunner
 
     private async Task BrowseFlow(long intended)
     {
-        var index = PickCentre();
+        var index = _demand.Pick();
         var centre = _manifest.Centres[index];
         var vaccine = centre.Vaccines[Random.Shared.Next(centre.Vaccines.Count)];
         var from = _today.AddDays(7 * Random.Shared.Next(0, 4));
@@ -317,7 +304,7 @@ public sealed class LoadRunner
     /// </summary>
     private async Task SearchFlow(long intended)
     {
-        var centre = _manifest.Centres[PickCentre()];
+        var centre = _manifest.Centres[_demand.Pick()];
         var (latitude, longitude) = NearPoint(centre.Latitude, centre.Longitude, HomeDistanceKm, Random.Shared);
         var radius = SearchRadiiKm[Random.Shared.Next(SearchRadiiKm.Length)];
         var vaccine = Random.Shared.Next(2) == 0 ? null : centre.Vaccines[Random.Shared.Next(centre.Vaccines.Count)];
