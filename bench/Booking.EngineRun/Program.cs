@@ -103,9 +103,9 @@ await app.StopAsync();
 return 0;
 
 static CentreDefinition Definition(SeededCentre c) => new(
-    c.Name, "1 place de la Mairie", c.Postcode, c.City, c.Latitude, c.Longitude, c.TimeZone, c.Lines, c.SlotMinutes,
+    c.Name, Seeder.Address, c.Postcode, c.City, c.Latitude, c.Longitude, c.TimeZone, c.Lines, c.SlotMinutes,
     c.OpeningHours.Select(h => new Booking.Abstractions.OpeningPeriod(Enum.Parse<DayOfWeek>(h.Day), TimeOnly.Parse(h.Open, CultureInfo.InvariantCulture), TimeOnly.Parse(h.Close, CultureInfo.InvariantCulture))).ToArray(),
-    [], c.Vaccines.ToArray(), Listing.HorizonDays, false);
+    [], c.Vaccines.ToArray(), Seeder.HorizonDays, false);
 
 namespace Booking.EngineRun
 {
@@ -282,7 +282,7 @@ namespace Booking.EngineRun
             await Task.Yield();
             FreeSlot[] slots = [];
             var weekStart = _weekStart;
-            for (; weekStart < HorizonDays; weekStart += 7)
+            for (; weekStart < Seeder.HorizonDays; weekStart += 7)
             {
                 var listing = await readWeekFrom(today.AddDays(weekStart));
                 slots = listing is null ? [] : FreeSlots(listing);
@@ -295,15 +295,12 @@ namespace Booking.EngineRun
             {
                 _slots = slots;
                 _full = slots.Length == 0;
-                _weekStart = Math.Min(weekStart, HorizonDays - 7);
+                _weekStart = Math.Min(weekStart, Seeder.HorizonDays - 7);
                 _readAt = Stopwatch.GetTimestamp();
                 _pending = null;
             }
             return slots;
         }
-
-        /// <summary>The centres' booking horizon, as the load tool seeds it.</summary>
-        public const int HorizonDays = 28;
 
         /// <summary>The listing's free slots, read token by token over its parts: the instrument should
         /// cost the machine little beside the engine it measures.</summary>

@@ -27,6 +27,12 @@ public sealed record SeedManifest(string System, string Target, string Prefix, b
 /// </summary>
 public static class Seeder
 {
+    /// <summary>How many days ahead every seeded centre takes bookings.</summary>
+    public const int HorizonDays = 28;
+
+    /// <summary>The street address of every seeded centre: only the city and the postcode vary.</summary>
+    public const string Address = "1 place de la Mairie";
+
     private static readonly string[] Overseas = ["America/Cayenne", "Indian/Reunion", "America/Martinique", "America/Guadeloupe", "Indian/Mayotte"];
     private static readonly (string City, string Postcode, double Lat, double Lon)[] Cities =
     [
@@ -148,7 +154,7 @@ public static class Seeder
             var body = JsonSerializer.SerializeToUtf8Bytes(new
             {
                 name = c.Name,
-                address = "1 place de la Mairie",
+                address = Address,
                 postcode = c.Postcode,
                 city = c.City,
                 latitude = c.Latitude,
@@ -159,7 +165,7 @@ public static class Seeder
                 openingHours = c.OpeningHours,
                 closedDates = Array.Empty<string>(),
                 vaccines = c.Vaccines,
-                bookingHorizonDays = 28,
+                bookingHorizonDays = HorizonDays,
             }, SeedManifest.Json);
             var put = await Retry(() => api.PutCentre(c.Id, body, token), token);
             Interlocked.Increment(ref requests);
