@@ -6,10 +6,7 @@ using System.Text.Json;
 using Booking.Abstractions;
 using Booking.Api.Apis;
 using Booking.Api.Infrastructure;
-using Booking.Api.Privacy;
 using Booking.EngineRun;
-using Booking.Grains;
-using Booking.Grains.Domain;
 using Booking.Grains.Idempotency;
 using Booking.LoadTests;
 using HdrHistogram;
@@ -55,16 +52,14 @@ await using (var count = app.Services.GetRequiredService<NpgsqlDataSource>().Cre
     }
 }
 
-var grains = app.Services.GetRequiredService<GrainReferences>();
-var identity = app.Services.GetRequiredService<IdentityKeys>();
-var personalData = app.Services.GetRequiredService<PersonalData>();
+var services = app.Services.GetRequiredService<BookingServices>();
 
 var plan = Seeder.Plan(new Options { Centres = run.Centres, Hot = run.Hot }, "er" + DateTime.UtcNow.ToString("MMddHHmmss", CultureInfo.InvariantCulture));
 var today = DateOnly.FromDateTime(DateTime.UtcNow);
 var seeding = Stopwatch.StartNew();
 await Parallel.ForEachAsync(plan, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (centre, _) =>
 {
-    var grain = grains.Centre(centre.Id);
+    var grain = services.Grains.Centre(centre.Id);
     var configured = await grain.Configure(Definition(centre));
     if (!configured.Succeeded)
     {
@@ -77,7 +72,7 @@ await Parallel.ForEachAsync(plan, new ParallelOptions { MaxDegreeOfParallelism =
 });
 Console.WriteLine($"seeded {plan.Count} centres in {seeding.Elapsed.TotalSeconds:F1} s");
 
-var callers = new EngineCallers(plan, grains, identity, personalData, today, TimeSpan.FromSeconds(run.ListingSeconds));
+var callers = new EngineCallers(plan, services, today, TimeSpan.FromSeconds(run.ListingSeconds));
 await callers.RunAsync(run.Callers, TimeSpan.FromSeconds(run.WarmUpSeconds), measure: null);
 var cpu = new CpuSampler(apiPort: 0, dbPort: run.DatabasePort);
 var measured = new Measurement();
@@ -150,7 +145,7 @@ namespace Booking.EngineRun
     /// it for a new person through an idempotency shard, as every booking of the load tool does.
     /// </summary>
     internal sealed class EngineCallers(
-        List<SeededCentre> plan, GrainReferences grains, IdentityKeys identity, PersonalData personalData, DateOnly today, TimeSpan listingAge)
+        List<SeededCentre> plan, BookingServices services, DateOnly today, TimeSpan listingAge)
     {
         private readonly DemandWeights _demand = new(plan);
         private readonly Dictionary<(int, string), Listing> _listings = new();
@@ -181,7 +176,7 @@ namespace Booking.EngineRun
                     _listings[(index, vaccine)] = listing = new Listing(listingAge, today);
                 }
             }
-            var slots = await listing.CurrentAsync(from => grains.Centre(centre.Id).FirstDoseSlots(vaccine, from, from.AddDays(6)));
+            var slots = await listing.CurrentAsync(from => services.Grains.Centre(centre.Id).FirstDoseSlots(vaccine, from, from.AddDays(6)));
             var slot = Choose(slots);
             if (slot is null)
             {
@@ -199,13 +194,12 @@ namespace Booking.EngineRun
             var birth = new DateOnly(1940, 1, 1).AddDays(Random.Shared.Next(0, 23_000));
             var phone = "+33612" + Random.Shared.Next(0, 1_000_000).ToString("000000", CultureInfo.InvariantCulture);
             var sent = Stopwatch.GetTimestamp();
-            var citizen = new CitizenKeys(identity.ForPerson(last, first, birth), identity.BirthDateCheck(birth),
-                personalData.Protect(new CitizenContact(first, last, birth, phone, null)), PersonalData.Initials(first, last));
+            var citizen = BookingsApi.Keys(services, first, last, birth, phone, email: null);
             var body = new CreateBookingRequest(centre.Id, vaccine, slot.Start.ToString("O", CultureInfo.InvariantCulture), null,
                 new CitizenRequest(first, last, birth.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), phone, null, null));
             var tag = new IdempotencyTag("engine-run", "er-" + n.ToString(CultureInfo.InvariantCulture),
-                identity.Fingerprint(JsonSerializer.SerializeToUtf8Bytes(body)));
-            var answer = await grains.IdempotencyShard(IdempotencyShardGrain.ShardOf(tag))
+                services.Identity.Fingerprint(JsonSerializer.SerializeToUtf8Bytes(body)));
+            var answer = await services.Grains.IdempotencyShard(IdempotencyShardGrain.ShardOf(tag))
                 .Book(centre.Id, new BookPairCommand(vaccine, slot.Start, null, citizen, tag));
             var ticks = Stopwatch.GetTimestamp() - sent;
             var problem = answer.Fresh?.Problem;

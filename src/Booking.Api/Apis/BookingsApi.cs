@@ -191,14 +191,21 @@ public static class BookingsApi
             input.Fail("citizen.email", "Not a valid e-mail address.");
         }
         var healthNumber = input.Text("citizen.healthNumber", citizen.HealthNumber, 32, required: false);
-        if (!input.IsValid)
-        {
-            return new CitizenKeys("", "");
-        }
+        return input.IsValid
+            ? Keys(s, firstName, lastName, birthDate, mobile!, citizen.Email?.Trim(), healthNumber)
+            : new CitizenKeys("", "");
+    }
+
+    /// <summary>What the engine is given of a citizen whose details were checked: the identity key
+    /// (from the health number when there is one), the birth-date check, the protected contact and
+    /// the initials.</summary>
+    public static CitizenKeys Keys(
+        BookingServices s, string firstName, string lastName, DateOnly birthDate, string mobile, string? email, string healthNumber = "")
+    {
         var identityKey = healthNumber.Length > 0
             ? s.Identity.ForHealthNumber(healthNumber)
             : s.Identity.ForPerson(lastName, firstName, birthDate);
-        var contact = s.PersonalData.Protect(new CitizenContact(firstName, lastName, birthDate, mobile!, citizen.Email?.Trim()));
+        var contact = s.PersonalData.Protect(new CitizenContact(firstName, lastName, birthDate, mobile, email));
         return new CitizenKeys(identityKey, s.Identity.BirthDateCheck(birthDate), contact, PersonalData.Initials(firstName, lastName));
     }
 
