@@ -97,8 +97,24 @@ public sealed class ProblemTests(ApiFixture api) : IClassFixture<ApiFixture>
     }
 
     [Theory]
+    [InlineData("06 12 34 56 78")]       // national format
+    [InlineData("+33 7 81 23 45 67")]
+    [InlineData("+262 692 12 34 56")]    // Réunion
+    [InlineData("+594 694 20 12 34")]    // French Guiana
+    public async Task Mobile_numbers_of_France_and_its_overseas_regions_are_accepted(string phone)
+    {
+        var centreId = await StockedCentreAsync();
+        using var portal = api.Portal();
+        var body = BookingBody.For(centreId, TestData.At(Day, 9));
+        using var response = await portal.BookAsync(body with { Citizen = body.Citizen with { Phone = phone } });
+        await Expect.StatusAsync(response, HttpStatusCode.Created);
+    }
+
+    [Theory]
     [InlineData("12345")]
     [InlineData("+33 1 42 68 53 00")]  // a Paris landline: not a mobile
+    [InlineData("+33 6 12 34 56")]     // a mobile prefix, two digits short
+    [InlineData("+33 8 00 12 34 56")]  // a freephone number
     [InlineData("call me")]
     [InlineData("")]
     public async Task Invalid_phone_is_a_validation_error_on_citizen_phone(string phone)

@@ -215,8 +215,9 @@ public static class BookingsApi
         try
         {
             var number = Phones.Parse(phone, "FR");
-            return Phones.IsValidNumber(number)
-                && Phones.GetNumberType(number) is PhoneNumberType.MOBILE or PhoneNumberType.FIXED_LINE_OR_MOBILE
+            // A number gets a type other than UNKNOWN only if it is valid for its region, so the
+            // type alone decides (asking IsValidNumber first matched the same patterns twice).
+            return Phones.GetNumberType(number) is PhoneNumberType.MOBILE or PhoneNumberType.FIXED_LINE_OR_MOBILE
                 ? Phones.Format(number, PhoneNumberFormat.E164)
                 : null;
         }
