@@ -26,11 +26,14 @@ public sealed class CpuSampler
         _startedAt = DateTime.UtcNow;
     }
 
+    /// <summary>How long the last window (<see cref="Start"/> to <see cref="Stop"/>) lasted.</summary>
+    public double Seconds { get; private set; }
+
     /// <summary>Per category: share of the machine's cores used since <see cref="Start"/> (1.0 = one core).</summary>
     public Dictionary<string, double> Stop()
     {
         var (end, endTotal) = Snapshot();
-        var seconds = (DateTime.UtcNow - _startedAt).TotalSeconds;
+        var seconds = Seconds = (DateTime.UtcNow - _startedAt).TotalSeconds;
         var result = new Dictionary<string, double>();
         if (seconds <= 0 || end.Count == 0)
         {
@@ -40,14 +43,22 @@ public sealed class CpuSampler
         foreach (var (name, value) in end)
         {
             var used = Math.Max(0, value - _start.GetValueOrDefault(name)) / seconds;
-            result[name] = Math.Round(used, 2);
+            result[name] = Math.Round(used, 3);
             known += used;
         }
         var total = Math.Max(0, endTotal - _startTotal) / seconds;
-        result["everything else"] = Math.Round(Math.Max(0, total - known), 2);
-        result["machine total"] = Math.Round(total, 2);
+        result["everything else"] = Math.Round(Math.Max(0, total - known), 3);
+        result["machine total"] = Math.Round(total, 3);
         return result;
     }
+
+    /// <summary>What each pair confirmed in a window cost each category, in microseconds of one core:
+    /// the cores it used times the window's length, over the pairs. The figure to set against the
+    /// machine's budget (two cores give 200 µs a pair at 10,000 pairs a second).</summary>
+    public static Dictionary<string, double> PerPair(IReadOnlyDictionary<string, double> cores, double seconds, long pairs) =>
+        pairs <= 0 || seconds <= 0
+            ? []
+            : cores.ToDictionary(p => p.Key, p => Math.Round(p.Value * seconds * 1_000_000 / pairs));
 
     private (Dictionary<string, double> ByCategory, double Total) Snapshot()
     {

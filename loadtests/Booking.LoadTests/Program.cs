@@ -302,7 +302,7 @@ namespace Booking.LoadTests
                 Math.Round(metrics.Offered.Skip(steadyFrom).Take(steadySeconds).Sum() / (double)steadySeconds),
                 Math.Round(metrics.Confirmed.Skip(steadyFrom).Take(steadySeconds).Sum() / (double)steadySeconds),
                 Math.Round(metrics.Confirmed.Sum() / Math.Max(o.Duration, LastActive(metrics.Confirmed))),
-                new SortedDictionary<string, long>(metrics.Outcomes, StringComparer.Ordinal), latency, cpuUse, seconds, runner.Notes, audit);
+                new SortedDictionary<string, long>(metrics.Outcomes, StringComparer.Ordinal), latency, cpuUse, CpuSampler.PerPair(cpuUse, cpu.Seconds, metrics.Confirmed.Sum()), seconds, runner.Notes, audit);
             await Report.Write(summary, dir, name);
             return (summary, confirmed);
 
@@ -326,6 +326,10 @@ namespace Booking.LoadTests
             if (s.CpuCores.Count > 0)
             {
                 Console.WriteLine("CPU (cores): " + string.Join(", ", s.CpuCores.Select(p => $"{p.Key} {p.Value:F2}")));
+                if (s.CpuMicrosecondsPerPair.Count > 0)
+                {
+                    Console.WriteLine("CPU per confirmed pair (µs of one core): " + string.Join(", ", s.CpuMicrosecondsPerPair.Select(p => $"{p.Key} {p.Value:N0}")));
+                }
             }
             foreach (var n in s.Notes)
             {

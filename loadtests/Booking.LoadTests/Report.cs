@@ -20,7 +20,7 @@ public sealed record RunSummary(
     double Rate, double Ramp, double Duration, int Centres, bool Hot, double StockFactor,
     long Offered, long Dropped, long Confirmed, double OfferedPerSecondSteady, double ConfirmedPerSecondSteady, double ConfirmedPerSecondOverall,
     IReadOnlyDictionary<string, long> Outcomes, IReadOnlyDictionary<string, LatencySummary> Latency,
-    IReadOnlyDictionary<string, double> CpuCores, IReadOnlyList<SecondSample> Seconds, IReadOnlyList<string> Notes, AuditResult? Audit)
+    IReadOnlyDictionary<string, double> CpuCores, IReadOnlyDictionary<string, double> CpuMicrosecondsPerPair, IReadOnlyList<SecondSample> Seconds, IReadOnlyList<string> Notes, AuditResult? Audit)
 {
     public long BookingErrors => Outcomes.Where(o => o.Key.StartsWith("book ", StringComparison.Ordinal) && o.Key != "book 201" && !o.Key.StartsWith("book dropped", StringComparison.Ordinal)).Sum(o => o.Value);
 }
@@ -161,10 +161,11 @@ public static class Report
         b.Append("</table>");
         if (s.CpuCores.Count > 0)
         {
-            b.Append("<h2>CPU during the run (cores)</h2><table><tr><th>process</th><th>cores</th></tr>");
+            b.Append("<h2>CPU during the run</h2><table><tr><th>process</th><th>cores</th><th>µs of one core per confirmed pair</th></tr>");
             foreach (var (k, v) in s.CpuCores)
             {
-                Row(k, v.ToString("F2"));
+                b.Append("<tr><td>").Append(E(k)).Append("</td><td>").Append(E(v.ToString("F2")))
+                    .Append("</td><td>").Append(E(s.CpuMicrosecondsPerPair.TryGetValue(k, out var us) ? us.ToString("N0") : "")).Append("</td></tr>");
             }
             b.Append("</table>");
         }

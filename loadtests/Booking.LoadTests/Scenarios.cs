@@ -187,6 +187,8 @@ public static partial class Scenarios
             ("CPU: system under test (cores)", x => x.CpuCores.GetValueOrDefault("system under test (API process)").ToString("F2")),
             ("CPU: PostgreSQL (cores)", x => x.CpuCores.GetValueOrDefault("PostgreSQL (its server and backends)").ToString("F2")),
             ("CPU: load tool (cores)", x => x.CpuCores.GetValueOrDefault("load tool").ToString("F2")),
+            ("CPU per confirmed pair: system under test (µs)", x => x.CpuMicrosecondsPerPair.GetValueOrDefault("system under test (API process)").ToString("N0")),
+            ("CPU per confirmed pair: whole machine (µs)", x => x.CpuMicrosecondsPerPair.GetValueOrDefault("machine total").ToString("N0")),
             ("invariant audit", x => x.Audit is null ? "not run" : x.Audit.Passed ? "passed" : $"FAILED ({x.Audit.Violations})"),
         };
         var b = new StringBuilder();

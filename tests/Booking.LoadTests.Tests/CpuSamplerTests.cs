@@ -19,4 +19,24 @@ public sealed class CpuSamplerTests
         var parent = File.ReadLines("/proc/self/status").Single(l => l.StartsWith("PPid:", StringComparison.Ordinal))["PPid:".Length..].Trim();
         Assert.Equal(parent, stat.Parent.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
+
+    [Fact]
+    public void A_pair_costs_each_process_its_cores_times_the_window_over_the_pairs()
+    {
+        var cores = new Dictionary<string, double> { ["api"] = 1.25, ["machine total"] = 1.9 };
+
+        var perPair = CpuSampler.PerPair(cores, seconds: 40, pairs: 200_000);
+
+        // 1.25 cores for 40 s is 50 s of one core, over 200,000 pairs: 250 µs each.
+        Assert.Equal(new Dictionary<string, double> { ["api"] = 250, ["machine total"] = 380 }, perPair);
+    }
+
+    [Fact]
+    public void Without_a_confirmed_pair_or_a_window_there_is_no_cost_per_pair()
+    {
+        var cores = new Dictionary<string, double> { ["api"] = 1.0 };
+
+        Assert.Empty(CpuSampler.PerPair(cores, seconds: 30, pairs: 0));
+        Assert.Empty(CpuSampler.PerPair(cores, seconds: 0, pairs: 10));
+    }
 }
