@@ -10,6 +10,35 @@ public sealed class SnapshotTests(OneSilo fixture) : IClassFixture<OneSilo>
     [Fact]
     public async Task A_centre_rebuilds_from_its_snapshot_and_the_facts_after_it()
     {
+        var (centreId, people, booked, snapshotSeq) = await SnapshottedCentreAsync();
+
+        // Without the rows the snapshot stands for, only the snapshot can tell the centre what it holds.
+        await using (var db = fixture.OpenDatabase())
+        {
+            var deleted = await db.ExecuteAsync("DELETE FROM ledger WHERE centre_id = @centreId AND seq <= @snapshotSeq", new { centreId, snapshotSeq });
+            Assert.Equal(ClusterFixture.SnapshotEvery, deleted);
+        }
+
+        await ExpectRebuiltAsync(centreId, people, booked);
+    }
+
+    [Theory]
+    [InlineData("UPDATE centre_snapshots SET payload = '\\x00'::bytea WHERE centre_id = @centreId")]   // unreadable
+    [InlineData("UPDATE centre_snapshots SET format = format + 1 WHERE centre_id = @centreId")]        // a format this build does not write
+    public async Task A_centre_whose_snapshot_it_cannot_use_rebuilds_from_all_its_facts(string spoil)
+    {
+        var (centreId, people, booked, _) = await SnapshottedCentreAsync();
+        await using (var db = fixture.OpenDatabase())
+        {
+            Assert.Equal(1, await db.ExecuteAsync(spoil, new { centreId }));
+        }
+
+        await ExpectRebuiltAsync(centreId, people, booked);
+    }
+
+    /// <summary>A centre with six bookings and its snapshot, taken at ledger row 5 and stored.</summary>
+    private async Task<(string CentreId, string[] People, List<BookingInfo> Booked, long SnapshotSeq)> SnapshottedCentreAsync()
+    {
         var grains = fixture.Cluster.Client;
         var centreId = "snapshot-" + Guid.NewGuid().ToString("N")[..12];
         await TestCentres.CreateAsync(grains, centreId);
@@ -31,13 +60,13 @@ public sealed class SnapshotTests(OneSilo fixture) : IClassFixture<OneSilo>
             await Task.Delay(20);
         }
         Assert.Equal(ClusterFixture.SnapshotEvery, snapshotSeq);
+        return (centreId, people, booked, snapshotSeq);
+    }
 
-        // Without the rows the snapshot stands for, only the snapshot can tell the centre what it holds.
-        await using (var db = fixture.OpenDatabase())
-        {
-            var deleted = await db.ExecuteAsync("DELETE FROM ledger WHERE centre_id = @centreId AND seq <= @snapshotSeq", new { centreId, snapshotSeq });
-            Assert.Equal(ClusterFixture.SnapshotEvery, deleted);
-        }
+    /// <summary>Once reactivated, the centre finds every booking and counts their seats and doses.</summary>
+    private async Task ExpectRebuiltAsync(string centreId, string[] people, List<BookingInfo> booked)
+    {
+        var grains = fixture.Cluster.Client;
         await grains.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
 
         var centre = grains.GetGrain<ICentreGrain>(centreId);

@@ -53,7 +53,8 @@ public sealed partial class CentreGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _centre = new Centre(Id, VaccineCatalog.Default);
-        if (await store.ReadSnapshotAsync(Id) is { Format: CentreSnapshot.Format } snapshot)
+        var (snapshot, facts) = await store.ReadCentreAsync(Id, CentreSnapshot.Format);
+        if (snapshot is not null)
         {
             try
             {
@@ -63,9 +64,10 @@ public sealed partial class CentreGrain(
             catch (InvalidDataException ex)
             {
                 LogSnapshotUnreadable(Id, snapshot.Seq, ex);
+                facts = await store.ReadFactsAsync(Id);
             }
         }
-        foreach (var (seq, payload) in await store.ReadCentreAsync(Id, afterSeq: _seq))
+        foreach (var (seq, payload) in facts)
         {
             _centre.Apply(LedgerJson.Deserialize(payload));
             _seq = seq;

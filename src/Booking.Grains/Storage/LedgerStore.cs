@@ -17,23 +17,51 @@ public sealed class LedgerStore
         _answers = new BatchedLookup<(string, string), StoredAnswer>(ReadAnswersAsync);
     }
 
+    /// <summary>
+    /// What a centre is rebuilt from, in one round trip and one view of the tables: its latest
+    /// snapshot in <paramref name="snapshotFormat"/>, if it has one, and the facts after it (all
+    /// its facts without one), in order, each as its UTF-8 JSON.
+    /// </summary>
+    public async Task<CentreHistory> ReadCentreAsync(string centreId, int snapshotFormat)
+    {
+        // As UTF-8 bytes (in a UTF-8 database, as ours are, the stored text itself), which the JSON
+        // reader takes without a UTF-16 string in between. The snapshot's row comes first: its seq
+        // is below every fact it is read with.
+        await using var command = _dataSource.CreateCommand(
+            """
+            WITH snapshot AS (SELECT seq, payload FROM centre_snapshots WHERE centre_id = $1 AND format = $2)
+            SELECT seq, true, payload FROM snapshot
+            UNION ALL
+            SELECT seq, false, convert_to(payload, 'UTF8') FROM ledger
+            WHERE centre_id = $1 AND seq > coalesce((SELECT seq FROM snapshot), 0)
+            ORDER BY 1
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = centreId });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = snapshotFormat });
+        await using var reader = await command.ExecuteReaderAsync();
+        StoredSnapshot? snapshot = null;
+        var facts = new List<(long, byte[])>();
+        while (await reader.ReadAsync())
+        {
+            if (reader.GetBoolean(1))
+            {
+                snapshot = new StoredSnapshot(reader.GetInt64(0), reader.GetFieldValue<byte[]>(2));
+            }
+            else
+            {
+                facts.Add((reader.GetInt64(0), reader.GetFieldValue<byte[]>(2)));
+            }
+        }
+        return new CentreHistory(snapshot, facts);
+    }
+
     /// <summary>The centre's facts after <paramref name="afterSeq"/>, in order, each as its UTF-8 JSON.</summary>
-    public async Task<IReadOnlyList<(long Seq, byte[] Payload)>> ReadCentreAsync(string centreId, long afterSeq = 0)
+    public async Task<IReadOnlyList<(long Seq, byte[] Payload)>> ReadFactsAsync(string centreId, long afterSeq = 0)
     {
         await using var connection = await _dataSource.OpenConnectionAsync();
-        // As UTF-8 bytes (in a UTF-8 database, as ours are, the stored text itself), which the JSON
-        // reader takes without a UTF-16 string in between.
         var rows = await connection.QueryAsync<(long, byte[])>(
             "SELECT seq, convert_to(payload, 'UTF8') FROM ledger WHERE centre_id = @centreId AND seq > @afterSeq ORDER BY seq", new { centreId, afterSeq });
         return rows.AsList();
-    }
-
-    /// <summary>The centre's latest snapshot, if it has one.</summary>
-    public async Task<StoredSnapshot?> ReadSnapshotAsync(string centreId)
-    {
-        await using var connection = await _dataSource.OpenConnectionAsync();
-        return await connection.QuerySingleOrDefaultAsync<StoredSnapshot>(
-            "SELECT seq AS Seq, format AS Format, payload AS Payload FROM centre_snapshots WHERE centre_id = @centreId", new { centreId });
     }
 
     /// <summary>Keeps the snapshot unless the centre already has one of a later row.</summary>
@@ -119,4 +147,7 @@ public sealed class LedgerStore
 }
 
 /// <summary>A centre's state as of ledger row <see cref="Seq"/>, in snapshot layout <see cref="Format"/>.</summary>
-public sealed record StoredSnapshot(long Seq, int Format, byte[] Payload);
+public sealed record StoredSnapshot(long Seq, byte[] Payload);
+
+/// <summary>A centre's latest snapshot (null without one) and the facts after it.</summary>
+public sealed record CentreHistory(StoredSnapshot? Snapshot, IReadOnlyList<(long Seq, byte[] Payload)> Facts);
