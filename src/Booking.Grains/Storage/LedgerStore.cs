@@ -55,12 +55,12 @@ public sealed class LedgerStore
         return new CentreHistory(snapshot, facts);
     }
 
-    /// <summary>The centre's facts after <paramref name="afterSeq"/>, in order, each as its UTF-8 JSON.</summary>
-    public async Task<IReadOnlyList<(long Seq, byte[] Payload)>> ReadFactsAsync(string centreId, long afterSeq = 0)
+    /// <summary>Every fact of the centre, in order, each as its UTF-8 JSON: for a centre whose snapshot could not be read.</summary>
+    public async Task<IReadOnlyList<(long Seq, byte[] Payload)>> ReadFactsAsync(string centreId)
     {
         await using var connection = await _dataSource.OpenConnectionAsync();
         var rows = await connection.QueryAsync<(long, byte[])>(
-            "SELECT seq, convert_to(payload, 'UTF8') FROM ledger WHERE centre_id = @centreId AND seq > @afterSeq ORDER BY seq", new { centreId, afterSeq });
+            "SELECT seq, convert_to(payload, 'UTF8') FROM ledger WHERE centre_id = @centreId ORDER BY seq", new { centreId });
         return rows.AsList();
     }
 
@@ -146,7 +146,7 @@ public sealed class LedgerStore
     private sealed record StoredAnswer(string RequestHash, int StatusCode, string Response);
 }
 
-/// <summary>A centre's state as of ledger row <see cref="Seq"/>, in snapshot layout <see cref="Format"/>.</summary>
+/// <summary>A centre's state as of ledger row <see cref="Seq"/>, in the snapshot layout it was asked for.</summary>
 public sealed record StoredSnapshot(long Seq, byte[] Payload);
 
 /// <summary>A centre's latest snapshot (null without one) and the facts after it.</summary>
