@@ -203,7 +203,8 @@ namespace Booking.LoadTests
                 var (summary, stepConfirmed) = await Load(step, manifest, dir, "sweep", ct, $"step-{rate:0}");
                 confirmed.AddRange(stepConfirmed);
                 var booking = summary.Latency[AfterRampKey];
-                var result = new SweepStep(rate, summary.OfferedPerSecondSteady, summary.ConfirmedPerSecondSteady, booking.Count, booking.P99);
+                var result = new SweepStep(rate, summary.OfferedPerSecondSteady, summary.ConfirmedPerSecondSteady, booking.Count, booking.P99,
+                    summary.CpuMicrosecondsPerPair.TryGetValue("machine total", out var perPair) ? perPair : null);
                 steps.Add(result);
                 Console.WriteLine($"sweep: {rate:N0}/s offered, {result.ConfirmedPerSecond:N0}/s confirmed after the ramp, booking p99 {result.BookingP99Ms} ms: " +
                                   (result.Meets(o.P99Objective) ? "met" : $"missed (p99 at most {o.P99Objective} ms, at least {SweepStep.KeptUpShare:P0} of the offered rate confirmed)"));
@@ -222,11 +223,11 @@ namespace Booking.LoadTests
             var found = new SweepResult(o.P99Objective, steps, Sweep.HighestMeeting(steps, o.P99Objective), audit);
             await File.WriteAllTextAsync(Path.Combine(dir, "sweep.json"), JsonSerializer.Serialize(found, SeedManifest.Json), ct);
             Console.WriteLine();
-            Console.WriteLine("| offered pairs/s | confirmed/s after the ramp | bookings answered | booking p99 ms | objective met |");
-            Console.WriteLine("|---:|---:|---:|---:|---|");
+            Console.WriteLine("| offered pairs/s | confirmed/s after the ramp | bookings answered | booking p99 ms | machine µs per pair | objective met |");
+            Console.WriteLine("|---:|---:|---:|---:|---:|---|");
             foreach (var s in steps)
             {
-                Console.WriteLine($"| {s.Rate:N0} | {s.ConfirmedPerSecond:N0} | {s.Answered:N0} | {s.BookingP99Ms} | {(s.Meets(o.P99Objective) ? "yes" : "no")} |");
+                Console.WriteLine($"| {s.Rate:N0} | {s.ConfirmedPerSecond:N0} | {s.Answered:N0} | {s.BookingP99Ms} | {s.MachineMicrosecondsPerPair?.ToString("N0") ?? "–"} | {(s.Meets(o.P99Objective) ? "yes" : "no")} |");
             }
             Console.WriteLine(found.HighestRateMeeting is { } highest
                 ? $"highest rate with booking p99 ≤ {o.P99Objective} ms: {highest:N0} pairs/s"

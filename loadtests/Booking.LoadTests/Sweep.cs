@@ -1,8 +1,9 @@
 namespace Booking.LoadTests;
 
 /// <summary>One step of a sweep: the rate offered, what was offered and confirmed a second after the
-/// ramp, how many bookings were answered, and their p99 (send to answer).</summary>
-public sealed record SweepStep(double Rate, double OfferedPerSecond, double ConfirmedPerSecond, long Answered, double BookingP99Ms)
+/// ramp, how many bookings were answered, their p99 (send to answer), and what a confirmed pair
+/// cost the whole machine in µs of one core (null where /proc could not tell).</summary>
+public sealed record SweepStep(double Rate, double OfferedPerSecond, double ConfirmedPerSecond, long Answered, double BookingP99Ms, double? MachineMicrosecondsPerPair = null)
 {
     /// <summary>Share of the offered rate a step must confirm to count as kept up with: a few slot-full refusals are the scenario's, not the system's.</summary>
     public const double KeptUpShare = 0.98;
