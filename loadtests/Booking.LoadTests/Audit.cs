@@ -34,7 +34,7 @@ public static class Audit
 
     private const int MaxExamples = 20;
 
-    public static async Task<AuditResult> Run(SystemKind system, string connectionString, IReadOnlyCollection<ConfirmedBooking> confirmed, TextWriter log)
+    public static async Task<AuditResult> Run(SystemKind system, string connectionString, IReadOnlyCollection<string> confirmed, TextWriter log)
     {
         var watch = Stopwatch.StartNew();
         await using var data = new NpgsqlDataSourceBuilder(connectionString).Build();
@@ -141,7 +141,7 @@ public static class Audit
         }
     }
 
-    private static async Task<AuditResult> Grains(NpgsqlDataSource data, IReadOnlyCollection<ConfirmedBooking> confirmed, TextWriter log)
+    private static async Task<AuditResult> Grains(NpgsqlDataSource data, IReadOnlyCollection<string> confirmed, TextWriter log)
     {
         var t = new Tally();
         var facts = new Dictionary<string, long>();
@@ -224,7 +224,7 @@ public static class Audit
             t.StaleClaims = claims.Count(c => !activeByIdentity.ContainsKey(c.Key));
 
             // Every 201 is durable: in booking_refs and in the ledger.
-            var wanted = confirmed.Select(c => c.Reference).ToArray();
+            var wanted = confirmed.ToArray();
             var indexed = await ReferencesIn(conn, "SELECT reference FROM booking_refs WHERE reference = ANY($1)", wanted);
             await CheckConfirmationSms(conn, wanted, t);
             foreach (var reference in wanted)
@@ -506,7 +506,7 @@ public static class Audit
 
     // ---------------------------------------------------------------- SQL baseline: recount its tables
 
-    private static async Task<AuditResult> Baseline(NpgsqlDataSource data, IReadOnlyCollection<ConfirmedBooking> confirmed)
+    private static async Task<AuditResult> Baseline(NpgsqlDataSource data, IReadOnlyCollection<string> confirmed)
     {
         var t = new Tally();
         var facts = new Dictionary<string, long>();
@@ -583,7 +583,7 @@ public static class Audit
         t.I4 = await Count("SELECT identity_key, count(*) FROM bookings WHERE status = 'confirmed' GROUP BY 1 HAVING count(*) > 1",
             r => t.Example($"I4: identity {Short(r.GetString(0))} holds {r.GetInt64(1)} active bookings"));
 
-        var wanted = confirmed.Select(c => c.Reference).ToArray();
+        var wanted = confirmed.ToArray();
         var found = await ReferencesIn(conn, "SELECT reference FROM bookings WHERE reference = ANY($1)", wanted);
         await CheckConfirmationSms(conn, wanted, t);
         foreach (var reference in wanted.Where(r => !found.Contains(r)))

@@ -194,7 +194,7 @@ namespace Booking.LoadTests
             var manifest = await Centres(o, seedFirst: false, ct);
             var dir = NewReportDir(o, $"sweep-{(o.Hot ? "hot" : "national")}-{o.System.ToString().ToLowerInvariant()}");
             var steps = new List<SweepStep>();
-            var confirmed = new List<ConfirmedBooking>();
+            var confirmed = new List<string>();
             foreach (var rate in Sweep.Rates(o.Rate, o.To, o.Step))
             {
                 var step = o.Clone();
@@ -204,7 +204,7 @@ namespace Booking.LoadTests
                 confirmed.AddRange(stepConfirmed);
                 var booking = summary.Latency[AfterRampKey];
                 var result = new SweepStep(rate, summary.OfferedPerSecondSteady, summary.ConfirmedPerSecondSteady, booking.Count, booking.P99,
-                    summary.CpuMicrosecondsPerPair.TryGetValue("machine total", out var perPair) ? perPair : null);
+                    summary.CpuMicrosecondsPerPair.TryGetValue("machine total", out var perPair) ? perPair : null, summary.ToolPauses.LongestMs);
                 steps.Add(result);
                 Console.WriteLine($"sweep: {rate:N0}/s offered, {result.ConfirmedPerSecond:N0}/s confirmed after the ramp, booking p99 {result.BookingP99Ms} ms: " +
                                   (result.Meets(o.P99Objective) ? "met" : $"missed (p99 at most {o.P99Objective} ms, at least {SweepStep.KeptUpShare:P0} of the offered rate confirmed)"));
@@ -223,11 +223,11 @@ namespace Booking.LoadTests
             var found = new SweepResult(o.P99Objective, steps, Sweep.HighestMeeting(steps, o.P99Objective), audit);
             await File.WriteAllTextAsync(Path.Combine(dir, "sweep.json"), JsonSerializer.Serialize(found, SeedManifest.Json), ct);
             Console.WriteLine();
-            Console.WriteLine("| offered pairs/s | confirmed/s after the ramp | bookings answered | booking p99 ms | machine µs per pair | objective met |");
-            Console.WriteLine("|---:|---:|---:|---:|---:|---|");
+            Console.WriteLine("| offered pairs/s | confirmed/s after the ramp | bookings answered | booking p99 ms | machine µs per pair | tool's longest pause ms | objective met |");
+            Console.WriteLine("|---:|---:|---:|---:|---:|---:|---|");
             foreach (var s in steps)
             {
-                Console.WriteLine($"| {s.Rate:N0} | {s.ConfirmedPerSecond:N0} | {s.Answered:N0} | {s.BookingP99Ms} | {s.MachineMicrosecondsPerPair?.ToString("N0") ?? "–"} | {(s.Meets(o.P99Objective) ? "yes" : "no")} |");
+                Console.WriteLine($"| {s.Rate:N0} | {s.ConfirmedPerSecond:N0} | {s.Answered:N0} | {s.BookingP99Ms} | {s.MachineMicrosecondsPerPair?.ToString("N0") ?? "–"} | {s.ToolLongestPauseMs?.ToString("F1") ?? "–"} | {(s.Meets(o.P99Objective) ? "yes" : "no")} |");
             }
             Console.WriteLine(found.HighestRateMeeting is { } highest
                 ? $"highest rate with booking p99 ≤ {o.P99Objective} ms: {highest:N0} pairs/s"
@@ -240,7 +240,7 @@ namespace Booking.LoadTests
 
         /// <summary>One open-model run against <see cref="Options.Target"/>, its audit, and its report in
         /// <paramref name="dir"/>; with the bookings it got a 201 for.</summary>
-        public static async Task<(RunSummary Summary, ConfirmedBooking[] Confirmed)> Load(Options o, SeedManifest manifest, string dir, string scenario, CancellationToken ct, string name = "report")
+        public static async Task<(RunSummary Summary, string[] Confirmed)> Load(Options o, SeedManifest manifest, string dir, string scenario, CancellationToken ct, string name = "report")
         {
             var metrics = new Metrics((int)(o.Duration + o.Drain + 15), steadyFrom: (int)Math.Ceiling(o.Ramp));
             int? dbPort = o.Db is null ? null : new NpgsqlConnectionStringBuilder(o.Db).Port;
@@ -250,6 +250,7 @@ namespace Booking.LoadTests
             Console.WriteLine($"run: {o.System} at {o.Target}, {o.Rate:N0} pairs/s offered (ramp {o.Ramp} s, {o.Duration} s), " +
                               $"{manifest.Centres.Count} centres{(o.Hot ? " (hot)" : "")}, browse {o.Browse}/booking, search {o.SearchesPerBooking}/booking, cancel {o.Cancel:P0}, reschedule {o.Reschedule:P0}" +
                               $"{(o.SupplyCut ? ", supply cut at half time" : "")}; in-flight cap {o.MaxInFlight:N0}, {o.Connections} connections");
+            using var toolPauses = new ToolPauseListener();
             cpu.Start();
             var work = runner.Run();
             using (ct.Register(() => Console.Error.WriteLine("Ctrl-C: the run stops by itself at its end; press again to abort the process.")))
@@ -258,9 +259,10 @@ namespace Booking.LoadTests
                 await work;
             }
             var cpuUse = cpu.Stop();
+            var pauses = toolPauses.Read();
 
-            var confirmed = runner.ConfirmedBookings.ToArray();
-            await File.WriteAllLinesAsync(Path.Combine(dir, $"{name}-refs.txt"), confirmed.Select(c => c.Reference), ct);
+            var confirmed = runner.ConfirmedReferences.ToArray();
+            await File.WriteAllLinesAsync(Path.Combine(dir, $"{name}-refs.txt"), confirmed, ct);
             AuditResult? audit = null;
             if (o.Db is not null && !o.NoAudit)
             {
@@ -303,7 +305,7 @@ namespace Booking.LoadTests
                 Math.Round(metrics.Offered.Skip(steadyFrom).Take(steadySeconds).Sum() / (double)steadySeconds),
                 Math.Round(metrics.Confirmed.Skip(steadyFrom).Take(steadySeconds).Sum() / (double)steadySeconds),
                 Math.Round(metrics.Confirmed.Sum() / Math.Max(o.Duration, LastActive(metrics.Confirmed))),
-                new SortedDictionary<string, long>(metrics.Outcomes, StringComparer.Ordinal), latency, cpuUse, CpuSampler.PerPair(cpuUse, cpu.Seconds, metrics.Confirmed.Sum()), seconds, runner.Notes, audit);
+                new SortedDictionary<string, long>(metrics.Outcomes, StringComparer.Ordinal), latency, cpuUse, CpuSampler.PerPair(cpuUse, cpu.Seconds, metrics.Confirmed.Sum()), pauses, seconds, runner.Notes, audit);
             await Report.Write(summary, dir, name);
             return (summary, confirmed);
 
@@ -332,6 +334,7 @@ namespace Booking.LoadTests
                     Console.WriteLine("CPU per confirmed pair (µs of one core): " + string.Join(", ", s.CpuMicrosecondsPerPair.Select(p => $"{p.Key} {p.Value:N0}")));
                 }
             }
+            Console.WriteLine("load tool's own GC: " + Report.ToolPausesText(s.ToolPauses));
             foreach (var n in s.Notes)
             {
                 Console.WriteLine("note: " + n);
@@ -362,8 +365,7 @@ namespace Booking.LoadTests
                 Console.Error.WriteLine("audit needs --db <connection string>.");
                 return 2;
             }
-            var refs = o.Refs is null ? [] : (await File.ReadAllLinesAsync(o.Refs)).Where(l => l.Length > 0)
-                .Select(r => new ConfirmedBooking(r, "", "", "", "")).ToArray();
+            var refs = o.Refs is null ? [] : (await File.ReadAllLinesAsync(o.Refs)).Where(l => l.Length > 0).ToArray();
             var audit = await Audit.Run(o.System, o.Db, refs, Console.Out);
             PrintAudit(audit);
             return audit.Passed ? 0 : 1;

@@ -20,7 +20,8 @@ public sealed record RunSummary(
     double Rate, double Ramp, double Duration, int Centres, bool Hot, double StockFactor,
     long Offered, long Dropped, long Confirmed, double OfferedPerSecondSteady, double ConfirmedPerSecondSteady, double ConfirmedPerSecondOverall,
     IReadOnlyDictionary<string, long> Outcomes, IReadOnlyDictionary<string, LatencySummary> Latency,
-    IReadOnlyDictionary<string, double> CpuCores, IReadOnlyDictionary<string, double> CpuMicrosecondsPerPair, IReadOnlyList<SecondSample> Seconds, IReadOnlyList<string> Notes, AuditResult? Audit)
+    IReadOnlyDictionary<string, double> CpuCores, IReadOnlyDictionary<string, double> CpuMicrosecondsPerPair, ToolGcPauses ToolPauses,
+    IReadOnlyList<SecondSample> Seconds, IReadOnlyList<string> Notes, AuditResult? Audit)
 {
     public long BookingErrors => Outcomes.Where(o => o.Key.StartsWith("book ", StringComparison.Ordinal) && o.Key != "book 201" && !o.Key.StartsWith("book dropped", StringComparison.Ordinal)).Sum(o => o.Value);
 }
@@ -28,6 +29,11 @@ public sealed record RunSummary(
 /// <summary>The JSON summary, the charts (ScottPlot PNGs) and the HTML page of a run.</summary>
 public static class Report
 {
+    /// <summary>One line on the tool's own pauses, set against the time it listened.</summary>
+    public static string ToolPausesText(ToolGcPauses p) =>
+        $"{p.Pauses:N0} pauses (collections: gen0 {p.Gen0:N0}, gen1 {p.Gen1:N0}, gen2 {p.Gen2:N0}), longest {p.LongestMs:F1} ms, " +
+        $"{p.TotalMs:N0} ms in all ({(p.Seconds > 0 ? p.TotalMs / (10 * p.Seconds) : 0):F2} % of {p.Seconds:N0} s)";
+
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         WriteIndented = true,
@@ -169,6 +175,7 @@ public static class Report
             }
             b.Append("</table>");
         }
+        b.Append("<h2>The load tool's own collections</h2><p>").Append(E(ToolPausesText(s.ToolPauses))).Append("</p>");
         if (s.Notes.Count > 0)
         {
             b.Append("<h2>Notes</h2><ul>");

@@ -189,6 +189,7 @@ public static partial class Scenarios
             ("CPU: load tool (cores)", x => x.CpuCores.GetValueOrDefault("load tool").ToString("F2")),
             ("CPU per confirmed pair: system under test (µs)", x => x.CpuMicrosecondsPerPair.GetValueOrDefault("system under test (API process)").ToString("N0")),
             ("CPU per confirmed pair: whole machine (µs)", x => x.CpuMicrosecondsPerPair.GetValueOrDefault("machine total").ToString("N0")),
+            ("load tool's longest GC pause ms (adds to the latencies above)", x => x.ToolPauses.LongestMs.ToString("F1")),
             ("invariant audit", x => x.Audit is null ? "not run" : x.Audit.Passed ? "passed" : $"FAILED ({x.Audit.Violations})"),
         };
         var b = new StringBuilder();

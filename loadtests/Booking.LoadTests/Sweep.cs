@@ -1,9 +1,12 @@
 namespace Booking.LoadTests;
 
 /// <summary>One step of a sweep: the rate offered, what was offered and confirmed a second after the
-/// ramp, how many bookings were answered, their p99 (send to answer), and what a confirmed pair
-/// cost the whole machine in µs of one core (null where /proc could not tell).</summary>
-public sealed record SweepStep(double Rate, double OfferedPerSecond, double ConfirmedPerSecond, long Answered, double BookingP99Ms, double? MachineMicrosecondsPerPair = null)
+/// ramp, how many bookings were answered, their p99 (send to answer), what a confirmed pair
+/// cost the whole machine in µs of one core (null where /proc could not tell), and the load tool's
+/// longest pause of its own, which is in the p99 as if it were the server's.</summary>
+public sealed record SweepStep(
+    double Rate, double OfferedPerSecond, double ConfirmedPerSecond, long Answered, double BookingP99Ms, double? MachineMicrosecondsPerPair = null,
+    double? ToolLongestPauseMs = null)
 {
     /// <summary>Share of the offered rate a step must confirm to count as kept up with: a few slot-full refusals are the scenario's, not the system's.</summary>
     public const double KeptUpShare = 0.98;

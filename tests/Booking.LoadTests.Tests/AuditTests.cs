@@ -63,7 +63,7 @@ public sealed class AuditTests : IAsyncLifetime
         return data;
     }
 
-    private async Task<AuditResult> Audit(LedgerData data, IReadOnlyCollection<ConfirmedBooking>? confirmed = null)
+    private async Task<AuditResult> Audit(LedgerData data, IReadOnlyCollection<string>? confirmed = null)
     {
         await data.InsertAsync(ConnectionString);
         return await LoadTests.Audit.Run(SystemKind.Grains, ConnectionString, confirmed ?? data.Confirmed, TextWriter.Null);
@@ -163,7 +163,7 @@ public sealed class AuditTests : IAsyncLifetime
     {
         var data = Clean();
         data.DropReference("REF-C");
-        var confirmed = data.Confirmed.Append(new ConfirmedBooking("REF-LOST", "c-1", "pfizer", "1980-01-01", NineOClock.ToString("O"))).ToArray();
+        var confirmed = data.Confirmed.Append("REF-LOST").ToArray();
         var result = await Audit(data, confirmed);
 
         // REF-LOST was never committed, so it has no confirmation SMS either.
