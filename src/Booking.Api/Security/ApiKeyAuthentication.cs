@@ -48,7 +48,7 @@ public sealed class ApiKeyHandler(
     ILoggerFactory logger,
     UrlEncoder encoder) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
-    // The configured hashes decoded once per version of the options, not on every request.
+    // The configured hashes decoded, and each key's answer made, once per version of the options.
     private static KeyTable s_keys = new(null, []);
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
@@ -59,13 +59,11 @@ public sealed class ApiKeyHandler(
         }
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
         HashOf(values[0]!, hash);
-        foreach (var (known, key) in Table(keys.CurrentValue).Keys)
+        foreach (var (known, success) in Table(keys.CurrentValue, Scheme.Name).Keys)
         {
             if (CryptographicOperations.FixedTimeEquals(hash, known))
             {
-                var identity = new ClaimsIdentity(
-                    [new Claim(ClaimTypes.Name, key.Name), new Claim(ApiKeyDefaults.ScopeClaim, key.Scope)], Scheme.Name);
-                return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name)));
+                return success;
             }
         }
         return Task.FromResult(AuthenticateResult.Fail("Unknown API key."));
@@ -83,17 +81,25 @@ public sealed class ApiKeyHandler(
         SHA256.HashData(utf8[..Encoding.UTF8.GetBytes(apiKey, utf8)], hash);
     }
 
-    private static KeyTable Table(ApiKeyOptions options)
+    private static KeyTable Table(ApiKeyOptions options, string scheme)
     {
         var table = s_keys;
         if (!ReferenceEquals(table.Source, options))
         {
-            s_keys = table = new KeyTable(options, options.ApiKeys.Select(k => (Convert.FromHexString(k.Sha256), k)).ToArray());
+            s_keys = table = new KeyTable(options, options.ApiKeys.Select(k => (Convert.FromHexString(k.Sha256), Success(k, scheme))).ToArray());
         }
         return table;
     }
 
-    private sealed record KeyTable(ApiKeyOptions? Source, (byte[] Hash, ApiKeyEntry Entry)[] Keys);
+    /// <summary>A key's answer, made once per version of the options and shared by all its requests
+    /// (nothing in this API changes a request's principal): a portal sends every request with the same key.</summary>
+    private static Task<AuthenticateResult> Success(ApiKeyEntry key, string scheme)
+    {
+        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, key.Name), new Claim(ApiKeyDefaults.ScopeClaim, key.Scope)], scheme);
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), scheme)));
+    }
+
+    private sealed record KeyTable(ApiKeyOptions? Source, (byte[] Hash, Task<AuthenticateResult> Success)[] Keys);
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
         WriteProblem(StatusCodes.Status401Unauthorized, "unauthorized", "A valid X-Api-Key header is required.");
