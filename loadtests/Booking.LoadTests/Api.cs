@@ -1,9 +1,9 @@
-using System.Runtime.InteropServices;
 using System.Buffers;
 using System.Collections;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 
