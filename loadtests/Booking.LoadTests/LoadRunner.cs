@@ -4,7 +4,6 @@ using System.Text;
 
 namespace Booking.LoadTests;
 
-/// <summary>A booking that got a 201: what the audit checks and what follow-ups need.</summary>
 /// <summary>
 /// The open model. Arrivals are computed from the clock (the target rate with its ramp), not from
 /// answers: a slow server does not lower the offered load. Each arrival is an independent flow
