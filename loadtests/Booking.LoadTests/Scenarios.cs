@@ -241,6 +241,8 @@ public static partial class Scenarios
         info.Environment["ASPNETCORE_URLS"] = o.Target.ToString().TrimEnd('/');
         info.Environment["ConnectionStrings__Baseline"] = o.Db;
         info.Environment["Logging__LogLevel__Default"] = "Warning";
+        // The JIT setting the grain API runs with (run.sh), so that both warm up alike.
+        info.Environment["DOTNET_TC_CallCountingDelayMs"] = "0";
         var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start the baseline.");
         Console.WriteLine($"baseline: started PID {process.Id} on {o.Target}");
         using var wait = NewApi(o, o.Target, 4);
