@@ -36,6 +36,17 @@ public class CentreBenchmarks : LargeCentre
     [Benchmark(Description = "FirstDoseSlots, 7 days")]
     public IReadOnlyList<FirstDoseSlot> FirstDoseSlots7Days() => FirstDoseSlots("pfizer", 7);
 
+    private readonly List<DaySummary> _days = [];
+
+    /// <summary>What each publication of a changed centre counts for one vaccine: the whole horizon, day by day.</summary>
+    [Benchmark(Description = "DailyAvailability, 28 days")]
+    public int DailyAvailability28Days()
+    {
+        _days.Clear();
+        Centre.DailyAvailability("pfizer", Now, _days);
+        return _days.Count;
+    }
+
     /// <summary>What a portal's request costs once the centre changed: the query and its JSON.</summary>
     [Benchmark(Description = "7-day listing written as JSON")]
     public SlotListing Listing7Days() => new SlotListingCache(lag: TimeSpan.Zero).Get(Centre, "pfizer", Today.AddDays(1), Today.AddDays(7), Now);

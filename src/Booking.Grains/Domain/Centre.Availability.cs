@@ -41,9 +41,10 @@ public sealed partial class Centre
                 latest = Calendar.StartOf(LastFreeSlot(window.Last)!.Value);
             }
             var day = Calendar.Day(date);
+            var free = RemainingOn(date);
             for (var i = 0; i < day.Count; i++)
             {
-                var remaining = Remaining(new SlotRef(date, i));
+                var remaining = free[i];
                 if (remaining > 0 && day.Starts[i] > now)
                 {
                     result.Add(new FirstDoseSlot(day.Starts[i], remaining, earliest, latest));
@@ -84,10 +85,11 @@ public sealed partial class Centre
                 continue;
             }
             var day = Calendar.Day(date);
+            var free = RemainingOn(date);
             int slots = 0, seats = 0, firstSlot = -1, lastSlot = -1;
             for (var i = 0; i < day.Count; i++)
             {
-                var remaining = Remaining(new SlotRef(date, i));
+                var remaining = free[i];
                 if (remaining > 0 && day.Starts[i] > now)
                 {
                     slots++;
@@ -159,9 +161,10 @@ public sealed partial class Centre
         foreach (var date in SecondDoseDays(vaccine.MinIntervalDays, vaccine.MaxIntervalDays, stock, first.Date))
         {
             var day = Calendar.Day(date);
+            var free = RemainingOn(date);
             for (var i = 0; i < day.Count; i++)
             {
-                var remaining = Remaining(new SlotRef(date, i));
+                var remaining = free[i];
                 if (remaining > 0)
                 {
                     result.Add((day.Starts[i], remaining));
@@ -212,9 +215,10 @@ public sealed partial class Centre
                 continue;
             }
             var day = Calendar.Day(date);
+            var free = RemainingOn(date);
             for (var i = 0; i < day.Count; i++)
             {
-                if (day.Starts[i] > now && Remaining(new SlotRef(date, i)) > 0)
+                if (day.Starts[i] > now && free[i] > 0)
                 {
                     return new SlotRef(date, i);
                 }
@@ -232,9 +236,10 @@ public sealed partial class Centre
     private SlotRef? FirstFreeSlot(DateOnly date)
     {
         var day = Calendar.Day(date);
+        var free = RemainingOn(date);
         for (var i = 0; i < day.Count; i++)
         {
-            if (Remaining(new SlotRef(date, i)) > 0)
+            if (free[i] > 0)
             {
                 return new SlotRef(date, i);
             }
@@ -245,9 +250,10 @@ public sealed partial class Centre
     private SlotRef? LastFreeSlot(DateOnly date)
     {
         var day = Calendar.Day(date);
+        var free = RemainingOn(date);
         for (var i = day.Count - 1; i >= 0; i--)
         {
-            if (Remaining(new SlotRef(date, i)) > 0)
+            if (free[i] > 0)
             {
                 return new SlotRef(date, i);
             }
@@ -259,11 +265,12 @@ public sealed partial class Centre
     private SlotRef? ClosestFreeSlot(DateOnly date, TimeSpan timeOfDay)
     {
         var day = Calendar.Day(date);
+        var free = RemainingOn(date);
         SlotRef? best = null;
         var bestDistance = TimeSpan.MaxValue;
         for (var i = 0; i < day.Count; i++)
         {
-            if (Remaining(new SlotRef(date, i)) <= 0)
+            if (free[i] <= 0)
             {
                 continue;
             }
@@ -275,6 +282,17 @@ public sealed partial class Centre
             }
         }
         return best;
+    }
+
+    /// <summary>The free seats of each slot of <paramref name="date"/>, with the day's seat counts found
+    /// once rather than once per slot: listings and publication walk thousands of slots.</summary>
+    private DayRemaining RemainingOn(DateOnly date) =>
+        new(Calendar.Capacity, _seats.TryGetValue(date.DayNumber, out var seats) ? seats.PerSlot : null);
+
+    /// <summary>Free seats by slot index, for one day; <see cref="Remaining"/> for each of its slots.</summary>
+    private readonly struct DayRemaining(int capacity, int[]? taken)
+    {
+        public int this[int slot] => capacity - (taken is null ? 0 : taken[slot]);
     }
 
     private static DateOnly Min(DateOnly a, DateOnly b) => a < b ? a : b;
