@@ -56,13 +56,11 @@ public sealed class LedgerStore
     }
 
     /// <summary>Every fact of the centre, in order, each as its UTF-8 JSON: for a centre whose snapshot could not be read.</summary>
-    public async Task<IReadOnlyList<(long Seq, byte[] Payload)>> ReadFactsAsync(string centreId)
-    {
-        await using var connection = await _dataSource.OpenConnectionAsync();
-        var rows = await connection.QueryAsync<(long, byte[])>(
-            "SELECT seq, convert_to(payload, 'UTF8') FROM ledger WHERE centre_id = @centreId ORDER BY seq", new { centreId });
-        return rows.AsList();
-    }
+    public async Task<IReadOnlyList<(long Seq, byte[] Payload)>> ReadFactsAsync(string centreId) =>
+        (await ReadCentreAsync(centreId, NoSnapshotFormat)).Facts;
+
+    /// <summary>A snapshot format no snapshot is stored in: asked for it, <see cref="ReadCentreAsync"/> reads every fact.</summary>
+    private const int NoSnapshotFormat = -1;
 
     /// <summary>Keeps the snapshot unless the centre already has one of a later row.</summary>
     public async Task SaveSnapshotAsync(string centreId, long seq, int format, ReadOnlyMemory<byte> payload, DateTimeOffset takenAt)
