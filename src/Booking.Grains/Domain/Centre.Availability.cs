@@ -286,10 +286,9 @@ public sealed partial class Centre
 
     /// <summary>The free seats of each slot of <paramref name="date"/>, with the day's seat counts found
     /// once rather than once per slot: listings and publication walk thousands of slots.</summary>
-    private DayRemaining RemainingOn(DateOnly date) =>
-        new(Calendar.Capacity, _seats.TryGetValue(date.DayNumber, out var seats) ? seats.PerSlot : null);
+    private DayRemaining RemainingOn(DateOnly date) => new(Calendar.Capacity, TakenOn(date));
 
-    /// <summary>Free seats by slot index, for one day; <see cref="Remaining"/> for each of its slots.</summary>
+    /// <summary>Free seats by slot index, for one day: the calendar's capacity less the seats taken.</summary>
     private readonly struct DayRemaining(int capacity, int[]? taken)
     {
         public int this[int slot] => capacity - (taken is null ? 0 : taken[slot]);

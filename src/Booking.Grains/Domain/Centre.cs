@@ -84,10 +84,12 @@ public sealed partial class Centre
     public BookingRecord? FindBooking(string reference) => _bookings.GetValueOrDefault(reference);
 
     /// <summary>Appointments (confirmed or held for an offer) in the slot.</summary>
-    public int Booked(SlotRef slot) =>
-        _seats.TryGetValue(slot.Date.DayNumber, out var day) ? day.PerSlot[slot.Index] : 0;
+    public int Booked(SlotRef slot) => TakenOn(slot.Date)?[slot.Index] ?? 0;
 
-    public int Remaining(SlotRef slot) => Calendar.Capacity - Booked(slot);
+    public int Remaining(SlotRef slot) => RemainingOn(slot.Date)[slot.Index];
+
+    /// <summary>Seats taken in each slot of the day, or null when nothing is booked that day.</summary>
+    private int[]? TakenOn(DateOnly date) => _seats.TryGetValue(date.DayNumber, out var day) ? day.PerSlot : null;
 
     public DoseTimeline? Stock(string vaccine) => _stock.GetValueOrDefault(vaccine);
 
