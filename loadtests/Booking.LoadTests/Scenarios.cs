@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
@@ -184,6 +185,7 @@ public static partial class Scenarios
             ("409 slot-full", x => x.Outcomes.GetValueOrDefault("book 409 slot-full").ToString("N0")),
             ("409 out-of-stock / no-second-dose", x => (x.Outcomes.GetValueOrDefault("book 409 out-of-stock") + x.Outcomes.GetValueOrDefault("book 409 no-second-dose")).ToString("N0")),
             ("other booking failures", x => (x.BookingErrors - x.Outcomes.GetValueOrDefault("book 409 slot-full") - x.Outcomes.GetValueOrDefault("book 409 out-of-stock") - x.Outcomes.GetValueOrDefault("book 409 no-second-dose")).ToString("N0")),
+            ("of which timeouts (no answer in 30 s)", x => Timeouts(x).ToString("N0")),
             ("CPU: system under test (cores)", x => x.CpuCores.GetValueOrDefault("system under test (API process)").ToString("F2")),
             ("CPU: PostgreSQL (cores)", x => x.CpuCores.GetValueOrDefault("PostgreSQL (its server and backends)").ToString("F2")),
             ("CPU: load tool (cores)", x => x.CpuCores.GetValueOrDefault("load tool").ToString("F2")),
@@ -201,9 +203,26 @@ public static partial class Scenarios
         }
         if (s.Count == 2 && s[1].ConfirmedPerSecondSteady > 0)
         {
-            b.AppendLine($"| grains ÷ baseline (confirmed/s) | {s[0].ConfirmedPerSecondSteady / s[1].ConfirmedPerSecondSteady:F1}× | |");
+            b.AppendLine(RatioRow(s[0].ConfirmedPerSecondSteady, s[1].ConfirmedPerSecondSteady, Timeouts(s[0]), Timeouts(s[1])));
         }
         return b.ToString();
+    }
+
+    private static long Timeouts(RunSummary s) => s.Outcomes.GetValueOrDefault("book timeout");
+
+    /// <summary>The ratio of confirmed rates. A system that left bookings unanswered for the whole
+    /// timeout was past its capacity, queueing more than it could answer in time: the ratio then
+    /// also counts that collapse, not only its rate, and the row says so.</summary>
+    internal static string RatioRow(double grains, double baseline, long grainsTimeouts, long baselineTimeouts)
+    {
+        var caveat = (grainsTimeouts, baselineTimeouts) switch
+        {
+            (0, 0) => "",
+            (0, var b) => string.Create(CultureInfo.InvariantCulture, $"the baseline left {b:N0} bookings unanswered, so this also counts its collapse past capacity"),
+            (var g, 0) => string.Create(CultureInfo.InvariantCulture, $"the grains left {g:N0} bookings unanswered, so this also counts their collapse past capacity"),
+            var (g, b) => string.Create(CultureInfo.InvariantCulture, $"both left bookings unanswered (grains {g:N0}, baseline {b:N0}): both were past capacity"),
+        };
+        return string.Create(CultureInfo.InvariantCulture, $"| grains ÷ baseline (confirmed/s) | {grains / baseline:F1}× | {caveat} |");
     }
 
     /// <summary>The baseline at --baseline-target: used if it answers, else built and started here (its PID is stopped at the end).</summary>
