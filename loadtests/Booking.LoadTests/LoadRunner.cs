@@ -214,6 +214,7 @@ public sealed class LoadRunner
         _m.Outcome("book " + result.Outcome);
         if (result.Status == 201 && Api.TopLevelString(result.Body, "reference") is { } reference)
         {
+            _m.ConfirmedBooking.Record(sent, done);
             _m.Count(_m.Confirmed, done);
             Interlocked.Increment(ref _confirmedPerCentre[index]);
             Interlocked.Decrement(ref slot.Remaining);

@@ -74,6 +74,10 @@ public sealed class Metrics
 
     public Latency Booking { get; } = new();
 
+    /// <summary>Bookings answered 201 only: what a confirmed citizen waited, apart from refusals and
+    /// from overload answers, which come back fast.</summary>
+    public Latency ConfirmedBooking { get; } = new();
+
     /// <summary>Bookings answered from the end of the ramp on: the rate offered, without a cold start's first seconds.</summary>
     public LongHistogram BookingAfterRamp { get; } = new(1, Latency.MaxMicros, 3);
     public Latency Flow { get; } = new();
@@ -105,6 +109,7 @@ public sealed class Metrics
         {
             BookingAfterRamp.Add(book);
         }
+        ConfirmedBooking.Interval();
         var list = Listing.Interval();
         var search = Search.Interval();
         var flow = Flow.Interval();

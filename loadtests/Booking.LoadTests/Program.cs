@@ -237,6 +237,7 @@ namespace Booking.LoadTests
         }
 
         private const string AfterRampKey = "booking after the ramp";
+        private const string ConfirmedKey = "booking confirmed (201 only, send to answer)";
 
         /// <summary>One open-model run against <see cref="Options.Target"/>, its audit, and its report in
         /// <paramref name="dir"/>; with the bookings it got a 201 for.</summary>
@@ -292,6 +293,7 @@ namespace Booking.LoadTests
             {
                 ["booking (POST, send to answer)"] = LatencySummary.From(metrics.Booking.Total),
                 [AfterRampKey] = LatencySummary.From(metrics.BookingAfterRamp),
+                [ConfirmedKey] = LatencySummary.From(metrics.ConfirmedBooking.Total),
                 ["booking flow (arrival to answer, incl. listing wait)"] = LatencySummary.From(metrics.Flow.Total),
                 ["slots listing"] = LatencySummary.From(metrics.Listing.Total),
                 ["centre search"] = LatencySummary.From(metrics.Search.Total),
@@ -322,6 +324,8 @@ namespace Booking.LoadTests
             Console.WriteLine($"booking latency ms: p50 {b.P50}  p90 {b.P90}  p95 {b.P95}  p99 {b.P99}  p99.9 {b.P999}  max {b.Max}");
             var steady = s.Latency[AfterRampKey];
             Console.WriteLine($"  after the ramp: p50 {steady.P50}  p99 {steady.P99}  max {steady.Max}");
+            var confirmed = s.Latency[ConfirmedKey];
+            Console.WriteLine($"  confirmed (201) only: p50 {confirmed.P50}  p99 {confirmed.P99}  max {confirmed.Max}");
             foreach (var (k, v) in s.Outcomes)
             {
                 Console.WriteLine($"  {k}: {v:N0}");

@@ -90,4 +90,19 @@ public class MetricsTests
         Assert.Equal(2, metrics.BookingAfterRamp.TotalCount);
         Assert.InRange(metrics.BookingAfterRamp.GetMaxValue(), 6_000, 6_010);
     }
+
+    [Fact]
+    public void Confirmed_bookings_have_their_own_latency_collected_each_second_like_every_booking()
+    {
+        var metrics = new Metrics(seconds: 10);
+        var ms = Stopwatch.Frequency / 1000;
+        metrics.Booking.Record(0, 2 * ms);
+        metrics.Booking.Record(0, 300 * ms);
+        metrics.ConfirmedBooking.Record(0, 300 * ms);
+        metrics.Sample(0);
+
+        Assert.Equal(2, metrics.Booking.Total.TotalCount);
+        Assert.Equal(1, metrics.ConfirmedBooking.Total.TotalCount);
+        Assert.InRange(metrics.ConfirmedBooking.Total.GetValueAtPercentile(50), 300_000, 300_300);
+    }
 }
