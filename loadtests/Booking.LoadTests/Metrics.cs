@@ -75,7 +75,7 @@ public sealed class Metrics
     public Latency Booking { get; } = new();
 
     /// <summary>Bookings answered 201 only: what a confirmed citizen waited, apart from refusals and
-    /// from overload answers, which come back fast.</summary>
+    /// failures, most of which come back faster than a booking is made.</summary>
     public Latency ConfirmedBooking { get; } = new();
 
     /// <summary>Bookings answered from the end of the ramp on: the rate offered, without a cold start's first seconds.</summary>
