@@ -236,6 +236,7 @@ namespace Booking.LoadTests
             return audit is { Passed: false } ? 1 : 0;
         }
 
+        private const string BookingKey = "booking (POST, send to answer)";
         private const string AfterRampKey = "booking after the ramp";
         private const string ConfirmedKey = "booking confirmed (201 only, send to answer)";
 
@@ -291,7 +292,7 @@ namespace Booking.LoadTests
             }).ToList();
             var latency = new Dictionary<string, LatencySummary>
             {
-                ["booking (POST, send to answer)"] = LatencySummary.From(metrics.Booking.Total),
+                [BookingKey] = LatencySummary.From(metrics.Booking.Total),
                 [AfterRampKey] = LatencySummary.From(metrics.BookingAfterRamp),
                 [ConfirmedKey] = LatencySummary.From(metrics.ConfirmedBooking.Total),
                 ["booking flow (arrival to answer, incl. listing wait)"] = LatencySummary.From(metrics.Flow.Total),
@@ -317,7 +318,7 @@ namespace Booking.LoadTests
 
         public static void PrintSummary(RunSummary s)
         {
-            var b = s.Latency["booking (POST, send to answer)"];
+            var b = s.Latency[BookingKey];
             Console.WriteLine();
             Console.WriteLine($"{s.System}: offered {s.Offered:N0} pairs ({s.OfferedPerSecondSteady:N0}/s after the ramp), dropped {s.Dropped:N0}, " +
                               $"confirmed {s.Confirmed:N0} ({s.ConfirmedPerSecondSteady:N0}/s after the ramp, {s.ConfirmedPerSecondOverall:N0}/s overall)");
