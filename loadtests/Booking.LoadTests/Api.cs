@@ -186,6 +186,10 @@ public sealed class Api : IDisposable
     public Task<CallResult> RescheduleBooking(string reference, string birthDate, byte[] body, CancellationToken ct) =>
         Send(HttpMethod.Post, $"/api/v1/bookings/{reference}/reschedule?birthDate={birthDate}", body, _portalKey, null, keepBody: false, ct);
 
+    /// <summary>The API's metrics in Prometheus' text format, which only the operator key may read.</summary>
+    public Task<CallResult> Metrics(CancellationToken ct) =>
+        Send(HttpMethod.Get, "/metrics", null, _operatorKey, null, keepBody: true, ct);
+
     public Task<CallResult> Get(string path, bool portal, CancellationToken ct) =>
         Send(HttpMethod.Get, path, null, portal ? _portalKey : null, null, keepBody: false, ct);
 

@@ -252,6 +252,7 @@ namespace Booking.LoadTests
             Console.WriteLine($"run: {o.System} at {o.Target}, {o.Rate:N0} pairs/s offered (ramp {o.Ramp} s, {o.Duration} s), " +
                               $"{manifest.Centres.Count} centres{(o.Hot ? " (hot)" : "")}, browse {o.Browse}/booking, search {o.SearchesPerBooking}/booking, cancel {o.Cancel:P0}, reschedule {o.Reschedule:P0}" +
                               $"{(o.SupplyCut ? ", supply cut at half time" : "")}; in-flight cap {o.MaxInFlight:N0}, {o.Connections} connections");
+            var ledgerBefore = await ReadLedger(api, ct);
             using var toolPauses = new ToolPauseListener();
             cpu.Start();
             var work = runner.Run();
@@ -262,6 +263,7 @@ namespace Booking.LoadTests
             }
             var cpuUse = cpu.Stop();
             var pauses = toolPauses.Read();
+            var ledger = LedgerBatches.Between(ledgerBefore, await ReadLedger(api, ct));
 
             var confirmed = runner.ConfirmedReferences.ToArray();
             await File.WriteAllLinesAsync(Path.Combine(dir, $"{name}-refs.txt"), confirmed, ct);
@@ -308,12 +310,19 @@ namespace Booking.LoadTests
                 Math.Round(metrics.Offered.Skip(steadyFrom).Take(steadySeconds).Sum() / (double)steadySeconds),
                 Math.Round(metrics.Confirmed.Skip(steadyFrom).Take(steadySeconds).Sum() / (double)steadySeconds),
                 Math.Round(metrics.Confirmed.Sum() / Math.Max(o.Duration, LastActive(metrics.Confirmed))),
-                new SortedDictionary<string, long>(metrics.Outcomes, StringComparer.Ordinal), latency, cpuUse, CpuSampler.PerPair(cpuUse, cpu.Seconds, metrics.Confirmed.Sum()), pauses, seconds, runner.Notes, audit);
+                new SortedDictionary<string, long>(metrics.Outcomes, StringComparer.Ordinal), latency, cpuUse, CpuSampler.PerPair(cpuUse, cpu.Seconds, metrics.Confirmed.Sum()), pauses, seconds, runner.Notes, audit, ledger);
             await Report.Write(summary, dir, name);
             return (summary, confirmed);
 
             static long Value(long[] series, int second) => second < series.Length ? series[second] : 0;
             static double LastActive(long[] series) => Array.FindLastIndex(series, v => v > 0) + 1;
+        }
+
+        /// <summary>The writer's series from the target's /metrics; null where it has none (the SQL baseline).</summary>
+        private static async Task<LedgerScrape?> ReadLedger(Api api, CancellationToken ct)
+        {
+            var scrape = await api.Metrics(ct);
+            return scrape.Ok && scrape.Body is { } body ? LedgerScrape.Parse(Encoding.UTF8.GetString(body)) : null;
         }
 
         public static void PrintSummary(RunSummary s)
@@ -338,6 +347,10 @@ namespace Booking.LoadTests
                 {
                     Console.WriteLine("CPU per confirmed pair (µs of one core): " + string.Join(", ", s.CpuMicrosecondsPerPair.Select(p => $"{p.Key} {p.Value:N0}")));
                 }
+            }
+            if (s.Ledger is { } ledger)
+            {
+                Console.WriteLine("ledger writer (the API's /metrics): " + ledger.Text());
             }
             Console.WriteLine("load tool's own GC: " + Report.ToolPausesText(s.ToolPauses));
             foreach (var n in s.Notes)

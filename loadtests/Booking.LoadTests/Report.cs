@@ -21,7 +21,7 @@ public sealed record RunSummary(
     long Offered, long Dropped, long Confirmed, double OfferedPerSecondSteady, double ConfirmedPerSecondSteady, double ConfirmedPerSecondOverall,
     IReadOnlyDictionary<string, long> Outcomes, IReadOnlyDictionary<string, LatencySummary> Latency,
     IReadOnlyDictionary<string, double> CpuCores, IReadOnlyDictionary<string, double> CpuMicrosecondsPerPair, ToolGcPauses ToolPauses,
-    IReadOnlyList<SecondSample> Seconds, IReadOnlyList<string> Notes, AuditResult? Audit)
+    IReadOnlyList<SecondSample> Seconds, IReadOnlyList<string> Notes, AuditResult? Audit, LedgerBatches? Ledger)
 {
     public long BookingErrors => Outcomes.Where(o => o.Key.StartsWith("book ", StringComparison.Ordinal) && o.Key != "book 201" && !o.Key.StartsWith("book dropped", StringComparison.Ordinal)).Sum(o => o.Value);
 }
@@ -174,6 +174,10 @@ public static class Report
                     .Append("</td><td>").Append(E(s.CpuMicrosecondsPerPair.TryGetValue(k, out var us) ? us.ToString("N0") : "")).Append("</td></tr>");
             }
             b.Append("</table>");
+        }
+        if (s.Ledger is { } ledger)
+        {
+            b.Append("<h2>The API's group-commit writer (its /metrics)</h2><p>").Append(E(ledger.Text())).Append("</p>");
         }
         b.Append("<h2>The load tool's own collections</h2><p>").Append(E(ToolPausesText(s.ToolPauses))).Append("</p>");
         if (s.Notes.Count > 0)

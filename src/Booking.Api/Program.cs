@@ -1,5 +1,6 @@
 using Booking.Api.Apis;
 using Booking.Api.Infrastructure;
+using Booking.Api.Security;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Scalar.AspNetCore;
 
@@ -17,6 +18,7 @@ app.MapOpenApi();
 app.MapScalarApiReference();
 app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).DisableRateLimiting();
 app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).DisableRateLimiting();
+app.MapPrometheusScrapingEndpoint("/metrics").RequireAuthorization(ApiKeyDefaults.OperatorPolicy);
 app.MapManageApi();
 app.MapSearchApi();
 app.MapCentresApi();

@@ -18,6 +18,7 @@ public static class BookingGrainsServices
     public static IServiceCollection AddBookingGrains(this IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
         services.AddSingleton(sp => NpgsqlDataSource.Create(Tuned(sp.GetRequiredService<IConfiguration>().BookingConnectionString())));
         services.AddSingleton<LedgerStore>();
         services.AddSingleton<GrainReferences>();

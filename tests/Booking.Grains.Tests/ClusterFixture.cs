@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using Booking.Grains;
 using Booking.Grains.Storage;
 using Booking.Migrations;
@@ -23,6 +24,11 @@ public abstract class ClusterFixture(short silos) : IAsyncLifetime
     public TestCluster Cluster { get; private set; } = null!;
 
     public string ConnectionString { get; private set; } = null!;
+
+    private readonly ServiceProvider _meters = new ServiceCollection().AddMetrics().BuildServiceProvider();
+
+    /// <summary>A meter factory apart from the silos', for writers a test makes itself.</summary>
+    public IMeterFactory Meters => _meters.GetRequiredService<IMeterFactory>();
 
     /// <summary>How many facts a centre records between two snapshots, in these clusters.</summary>
     public const int SnapshotEvery = 5;
@@ -52,6 +58,7 @@ public abstract class ClusterFixture(short silos) : IAsyncLifetime
     {
         await Cluster.StopAllSilosAsync();
         await Cluster.DisposeAsync();
+        await _meters.DisposeAsync();
     }
 
     public NpgsqlConnection OpenDatabase()

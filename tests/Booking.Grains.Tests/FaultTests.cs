@@ -1,9 +1,11 @@
+using System.Diagnostics.Metrics;
 using System.Text;
 using Booking.Abstractions;
 using Booking.Grains.Centres;
 using Booking.Grains.Storage;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Orleans.TestingHost;
@@ -112,7 +114,7 @@ public sealed class FaultTests(OneSilo fixture) : IClassFixture<OneSilo>
                 "INSERT INTO ledger (centre_id, seq, kind, payload, recorded_at) VALUES (@centreId, 1, 'test', '{}', now())", new { centreId });
         }
         await using var dataSource = NpgsqlDataSource.Create(fixture.ConnectionString);
-        var writer = new LedgerWriter(dataSource, NullLogger<LedgerWriter>.Instance);
+        var writer = new LedgerWriter(dataSource, fixture.Meters, NullLogger<LedgerWriter>.Instance);
         await writer.StartAsync(CancellationToken.None);
         try
         {
@@ -148,7 +150,7 @@ public sealed class FaultTests(OneSilo fixture) : IClassFixture<OneSilo>
                 new { a = "a-" + centreId, b = "b-" + centreId, centreId });
         }
         await using var dataSource = NpgsqlDataSource.Create(fixture.ConnectionString);
-        var writer = new LedgerWriter(dataSource, NullLogger<LedgerWriter>.Instance);
+        var writer = new LedgerWriter(dataSource, fixture.Meters, NullLogger<LedgerWriter>.Instance);
         await writer.StartAsync(CancellationToken.None);
         LedgerAppend Everything(long seq, string person, string releasedPerson) => new(Guid.NewGuid())
         {
@@ -192,7 +194,7 @@ public sealed class FaultTests(OneSilo fixture) : IClassFixture<OneSilo>
         var centreId = "once-" + Guid.NewGuid().ToString("N")[..12];
         var now = DateTimeOffset.UtcNow;
         await using var dataSource = NpgsqlDataSource.Create(fixture.ConnectionString);
-        var writer = new LedgerWriter(dataSource, NullLogger<LedgerWriter>.Instance);
+        var writer = new LedgerWriter(dataSource, fixture.Meters, NullLogger<LedgerWriter>.Instance);
         LedgerAppend Decision(long seq) => new(Guid.NewGuid())
         {
             Ledger = new LedgerRow(centreId, seq, "test", "{}"u8.ToArray(), now),
@@ -219,6 +221,45 @@ public sealed class FaultTests(OneSilo fixture) : IClassFixture<OneSilo>
         Assert.Equal(["pfizer", "moderna"], vaccines);
         Assert.Equal("[3]", await check.QuerySingleAsync<string>("SELECT days FROM availability WHERE centre_id = @centreId", new { centreId }));
         Assert.Equal("{\"seq\":1}", await check.QuerySingleAsync<string>("SELECT response FROM idempotency WHERE key = @key", new { key = "key-" + centreId }));
+    }
+
+    [Fact]
+    public async Task The_writer_reports_each_committed_batch_s_decisions_and_each_failed_batch()
+    {
+        var centreId = "metered-" + Guid.NewGuid().ToString("N")[..12];
+        await using var meters = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var factory = meters.GetRequiredService<IMeterFactory>();
+        using var decisions = new MetricCollector<int>(factory, LedgerMetrics.MeterName, "booking.ledger.batch.decisions");
+        using var durations = new MetricCollector<double>(factory, LedgerMetrics.MeterName, "booking.ledger.batch.duration");
+        using var failed = new MetricCollector<long>(factory, LedgerMetrics.MeterName, "booking.ledger.batch.failed");
+        using var waiting = new MetricCollector<int>(factory, LedgerMetrics.MeterName, "booking.ledger.waiting");
+        await using var dataSource = NpgsqlDataSource.Create(fixture.ConnectionString);
+        var writer = new LedgerWriter(dataSource, factory, NullLogger<LedgerWriter>.Instance);
+
+        // Queued before the loop starts, the three decisions wait, then go as one batch.
+        var queued = new[] { writer.AppendAsync(Row(Guid.NewGuid(), centreId, 1, "a")), writer.AppendAsync(Row(Guid.NewGuid(), centreId, 2, "b")),
+            writer.AppendAsync(Row(Guid.NewGuid(), centreId, 3, "c")) };
+        waiting.RecordObservableInstruments();
+        Assert.Equal(3, waiting.LastMeasurement!.Value);
+        await writer.StartAsync(CancellationToken.None);
+        try
+        {
+            await Task.WhenAll(queued);
+            // Seq 3 is taken: this batch fails.
+            await Assert.ThrowsAsync<LedgerCommitFailedException>(() => writer.AppendAsync(Row(Guid.NewGuid(), centreId, 3, "clash")));
+            await writer.AppendAsync(Row(Guid.NewGuid(), centreId, 4, "d"));
+        }
+        finally
+        {
+            await writer.StopAsync(CancellationToken.None);
+        }
+
+        Assert.Equal(new[] { 3, 1 }, decisions.GetMeasurementSnapshot().Select(m => m.Value));
+        Assert.Equal(2, durations.GetMeasurementSnapshot().Count);
+        Assert.All(durations.GetMeasurementSnapshot(), m => Assert.True(m.Value > 0));
+        Assert.Equal(new[] { 1L }, failed.GetMeasurementSnapshot().Select(m => m.Value));
+        waiting.RecordObservableInstruments();
+        Assert.Equal(0, waiting.LastMeasurement!.Value);
     }
 
     private static LedgerAppend Row(Guid writer, string centreId, long seq, string kind) =>

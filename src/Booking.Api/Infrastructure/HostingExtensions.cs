@@ -11,6 +11,8 @@ using Npgsql;
 using Booking.Api.Security;
 using Booking.Grains.Domain;
 using Booking.Grains;
+using Booking.Grains.Storage;
+using OpenTelemetry.Metrics;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
@@ -137,6 +139,14 @@ public static class HostingExtensions
         services.AddExceptionHandler<UnavailableHandler>();
         services.AddOpenApi();
         services.AddHealthChecks().AddCheck<ReadinessCheck>("ready", tags: ["ready"]);
+        // What a rehearsal or an operator watches, scraped from /metrics with the operator key: the
+        // group-commit writer's batches and queue, requests by route and status, Kestrel's
+        // connections, Npgsql's pool and the runtime (collections, thread pool).
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(LedgerMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Npgsql", "System.Runtime")
+            // Each scrape reads the instruments afresh: scrapers are few, and a cached answer would
+            // show a rehearsal's figures up to the cache's age behind.
+            .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(
             new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase)));
         return builder;

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using System.Threading.Channels;
@@ -14,8 +16,7 @@ namespace Booking.Grains.Storage;
 /// everything waiting, writes it with one statement, and completes the callers. While a batch is
 /// in flight the next one accumulates, so the batch grows with the load and no timer is needed.
 /// </summary>
-public sealed partial class LedgerWriter(NpgsqlDataSource dataSource, ILogger<LedgerWriter> logger)
-    : BackgroundService, ILedgerWriter
+public sealed partial class LedgerWriter : BackgroundService, ILedgerWriter
 {
     private const int MaxBatch = 4096;
 
@@ -73,11 +74,28 @@ public sealed partial class LedgerWriter(NpgsqlDataSource dataSource, ILogger<Le
     // what a booking allocated. Only the writer loop uses them, one batch at a time.
     private readonly Dictionary<int, NpgsqlCommand> _commands = [];
 
+    // Decisions queued and not yet taken: a single-reader channel cannot count them itself.
+    private int _waiting;
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly ILogger<LedgerWriter> _logger;
+    private readonly LedgerMetrics _metrics;
+
+    public LedgerWriter(NpgsqlDataSource dataSource, IMeterFactory meters, ILogger<LedgerWriter> logger)
+    {
+        _dataSource = dataSource;
+        _logger = logger;
+        _metrics = new LedgerMetrics(meters, () => Volatile.Read(ref _waiting));
+    }
+
     public Task AppendAsync(LedgerAppend append)
     {
         var pending = new Pending(append);
+        // Counted before it is queued, so that the loop never takes it away before it was counted.
+        Interlocked.Increment(ref _waiting);
         if (!_queue.Writer.TryWrite(pending))
         {
+            Interlocked.Decrement(ref _waiting);
             throw new LedgerCommitFailedException("The ledger writer has stopped.");
         }
         return pending.Completion.Task;
@@ -96,8 +114,10 @@ public sealed partial class LedgerWriter(NpgsqlDataSource dataSource, ILogger<Le
         while (await _queue.Reader.WaitToReadAsync(CancellationToken.None))
         {
             batch.Clear();
+            var taken = 0;
             while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var pending))
             {
+                taken++;
                 if (_failedWriters.Contains(pending.Append.Writer))
                 {
                     pending.Completion.TrySetException(new LedgerCommitFailedException("An earlier batch of this centre failed."));
@@ -107,13 +127,16 @@ public sealed partial class LedgerWriter(NpgsqlDataSource dataSource, ILogger<Le
                     batch.Add(pending);
                 }
             }
+            Interlocked.Add(ref _waiting, -taken);
             if (batch.Count == 0)
             {
                 continue;
             }
             try
             {
+                var started = Stopwatch.GetTimestamp();
                 await WriteAsync(batch);
+                _metrics.Committed(batch.Count, Stopwatch.GetElapsedTime(started));
                 foreach (var pending in batch)
                 {
                     pending.Completion.TrySetResult();
@@ -122,6 +145,7 @@ public sealed partial class LedgerWriter(NpgsqlDataSource dataSource, ILogger<Le
             catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or TimeoutException)
             {
                 LogBatchFailed(batch.Count, ex);
+                _metrics.Failed();
                 var failure = new LedgerCommitFailedException("The ledger batch did not commit.", ex);
                 foreach (var pending in batch)
                 {
@@ -149,7 +173,7 @@ public sealed partial class LedgerWriter(NpgsqlDataSource dataSource, ILogger<Le
         }
         if (!_commands.TryGetValue(_rows.Parts, out var command))
         {
-            command = dataSource.CreateCommand(StatementFor(_rows.Parts));
+            command = _dataSource.CreateCommand(StatementFor(_rows.Parts));
             _commands[_rows.Parts] = command;
         }
         _rows.Bind(command.Parameters);

@@ -1,0 +1,146 @@
+using System.Globalization;
+using System.Text;
+
+namespace Booking.LoadTests;
+
+/// <summary>
+/// The group-commit writer's figures as the API itself counts them: its <c>/metrics</c> (Prometheus'
+/// text format), read before and after a run. The tool sees only answers; these say whether the
+/// batches grew with the load and how long their commits took.
+/// </summary>
+/// <param name="DecisionBuckets">Cumulative count of batches by upper bound of decisions (the last is +∞).</param>
+/// <param name="DurationBuckets">Cumulative count of batches by upper bound of commit time in seconds.</param>
+public sealed record LedgerScrape(
+    IReadOnlyList<(double UpperBound, long Batches)> DecisionBuckets, double Decisions,
+    IReadOnlyList<(double UpperBound, long Batches)> DurationBuckets, long Failed)
+{
+    private const string DecisionsName = "booking_ledger_batch_decisions";
+    private const string DurationName = "booking_ledger_batch_duration_seconds";
+    private const string FailedName = "booking_ledger_batch_failed_total";
+
+    public long Batches => DecisionBuckets.Count == 0 ? 0 : DecisionBuckets[^1].Batches;
+
+    /// <summary>The writer's series in a scrape; null when the text has none (the SQL baseline, or an API without them).</summary>
+    public static LedgerScrape? Parse(string text)
+    {
+        var decisions = new List<(double, long)>();
+        var durations = new List<(double, long)>();
+        double? decisionSum = null;
+        long failed = 0;
+        foreach (var raw in text.Split('\n'))
+        {
+            var line = raw.TrimEnd('\r');
+            if (line.Length == 0 || line[0] == '#')
+            {
+                continue;
+            }
+            var (name, labels, value) = Sample(line);
+            switch (name)
+            {
+                case DecisionsName + "_bucket":
+                    decisions.Add((UpperBound(labels), (long)value));
+                    break;
+                case DecisionsName + "_sum":
+                    decisionSum = value;
+                    break;
+                case DurationName + "_bucket":
+                    durations.Add((UpperBound(labels), (long)value));
+                    break;
+                case FailedName:
+                    failed = (long)value;
+                    break;
+            }
+        }
+        if (decisionSum is null)
+        {
+            return null;
+        }
+        decisions.Sort();
+        durations.Sort();
+        return new LedgerScrape(decisions, decisionSum.Value, durations, failed);
+    }
+
+    /// <summary>A sample line: its name, its labels as written between the braces, and its value.</summary>
+    private static (string Name, string Labels, double Value) Sample(string line)
+    {
+        var brace = line.IndexOf('{', StringComparison.Ordinal);
+        var space = line.IndexOf(' ', StringComparison.Ordinal);
+        if (brace >= 0 && (space < 0 || brace < space))
+        {
+            var close = line.LastIndexOf('}');
+            return (line[..brace], line[(brace + 1)..close], Number(line[(close + 1)..].Trim().Split(' ')[0]));
+        }
+        return (line[..space], "", Number(line[(space + 1)..].Trim().Split(' ')[0]));
+    }
+
+    private static double UpperBound(string labels)
+    {
+        const string le = "le=\"";
+        var at = labels.IndexOf(le, StringComparison.Ordinal);
+        if (at < 0)
+        {
+            throw new FormatException($"A histogram bucket without its bound: {{{labels}}}");
+        }
+        var start = at + le.Length;
+        return Number(labels[start..labels.IndexOf('"', start)]);
+    }
+
+    private static double Number(string text) => text switch
+    {
+        "+Inf" => double.PositiveInfinity,
+        "-Inf" => double.NegativeInfinity,
+        _ => double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture),
+    };
+}
+
+/// <summary>What the writer did between two scrapes: its batches, the decisions they carried and their
+/// commit times. Percentiles are the upper bounds of the buckets they fall in (+∞ past the last).</summary>
+public sealed record LedgerBatches(
+    long Batches, double Decisions, double DecisionsPerBatch, double DecisionsP50, double DecisionsP99,
+    double CommitP50Ms, double CommitP99Ms, long Failed)
+{
+    public static LedgerBatches? Between(LedgerScrape? before, LedgerScrape? after)
+    {
+        if (before is null || after is null)
+        {
+            return null;
+        }
+        var batches = after.Batches - before.Batches;
+        var decisions = after.Decisions - before.Decisions;
+        return new LedgerBatches(batches, decisions, batches == 0 ? 0 : Math.Round(decisions / batches, 1),
+            Quantile(before.DecisionBuckets, after.DecisionBuckets, 0.50), Quantile(before.DecisionBuckets, after.DecisionBuckets, 0.99),
+            Quantile(before.DurationBuckets, after.DurationBuckets, 0.50) * 1000, Quantile(before.DurationBuckets, after.DurationBuckets, 0.99) * 1000,
+            after.Failed - before.Failed);
+    }
+
+    /// <summary>The upper bound of the bucket holding the <paramref name="q"/> quantile of what the later
+    /// scrape counted beyond the earlier one; 0 when nothing was counted.</summary>
+    public static double Quantile(IReadOnlyList<(double UpperBound, long Batches)> before, IReadOnlyList<(double UpperBound, long Batches)> after, double q)
+    {
+        var earlier = before.ToDictionary(b => b.UpperBound, b => b.Batches);
+        var total = after.Count == 0 ? 0 : after[^1].Batches - earlier.GetValueOrDefault(after[^1].UpperBound);
+        if (total <= 0)
+        {
+            return 0;
+        }
+        foreach (var (bound, cumulative) in after)
+        {
+            if (cumulative - earlier.GetValueOrDefault(bound) >= q * total)
+            {
+                return bound;
+            }
+        }
+        return double.PositiveInfinity;
+    }
+
+    public string Text()
+    {
+        static string Bound(double v, string format) => double.IsPositiveInfinity(v) ? "beyond the last bucket" : "≤ " + v.ToString(format, CultureInfo.InvariantCulture);
+        var text = new StringBuilder()
+            .Append(CultureInfo.InvariantCulture, $"{Batches:N0} batches committed, {Decisions:N0} decisions, {DecisionsPerBatch:F1} a batch ")
+            .Append($"(p50 {Bound(DecisionsP50, "0")}, p99 {Bound(DecisionsP99, "0")}); ")
+            .Append($"commit p50 {Bound(CommitP50Ms, "0.###")} ms, p99 {Bound(CommitP99Ms, "0.###")} ms; ")
+            .Append(CultureInfo.InvariantCulture, $"{Failed:N0} failed");
+        return text.ToString();
+    }
+}
