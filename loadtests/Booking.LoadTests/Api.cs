@@ -108,15 +108,35 @@ public readonly record struct CallResult(int Status, string? ProblemType, byte[]
     public string Outcome => Status == 0 ? ProblemType ?? "no-response" : ProblemType is null ? Status.ToString() : $"{Status} {ProblemType}";
 }
 
-/// <summary>The HTTP calls the load tool makes, on one pooled client. Targets are checked to be loopback before this exists.</summary>
+/// <summary>The HTTP calls the load tool makes, on one pooled client per front door, taken in turn.
+/// Targets are checked to be loopback before this exists.</summary>
 public sealed class Api : IDisposable
 {
     private static readonly MediaTypeHeaderValue Json = new("application/json") { CharSet = "utf-8" };
-    private readonly HttpClient _http;
+    private readonly HttpClient[] _doors;
+    private readonly TimeSpan _timeout;
     private readonly string _portalKey;
     private readonly string _operatorKey;
+    private uint _turn;
 
     public Api(Uri target, int connections, string portalKey, string operatorKey, TimeSpan timeout)
+        : this([target], connections, portalKey, operatorKey, timeout)
+    {
+    }
+
+    /// <summary>Calls spread over <paramref name="targets"/> one after the other; the
+    /// <paramref name="connections"/> are shared out among them.</summary>
+    public Api(IReadOnlyList<Uri> targets, int connections, string portalKey, string operatorKey, TimeSpan timeout)
+    {
+        _doors = targets.Select(target => Door(target, Math.Max(1, connections / targets.Count), timeout)).ToArray();
+        _timeout = timeout;
+        _portalKey = portalKey;
+        _operatorKey = operatorKey;
+        Target = targets[0];
+        Targets = targets;
+    }
+
+    private static HttpClient Door(Uri target, int connections, TimeSpan timeout)
     {
         Options.RequireLoopback(target, "target");
         var handler = new SocketsHttpHandler
@@ -130,16 +150,23 @@ public sealed class Api : IDisposable
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2),
             ConnectTimeout = TimeSpan.FromSeconds(5),
         };
-        _http = new HttpClient(handler) { BaseAddress = target, Timeout = timeout };
-        _http.DefaultRequestVersion = HttpVersion.Version11;
-        _portalKey = portalKey;
-        _operatorKey = operatorKey;
-        Target = target;
+        return new HttpClient(handler) { BaseAddress = target, Timeout = timeout, DefaultRequestVersion = HttpVersion.Version11 };
     }
 
+    /// <summary>The first front door: the one seeding and the checks go through.</summary>
     public Uri Target { get; }
 
-    public void Dispose() => _http.Dispose();
+    public IReadOnlyList<Uri> Targets { get; }
+
+    public void Dispose()
+    {
+        foreach (var door in _doors)
+        {
+            door.Dispose();
+        }
+    }
+
+    private HttpClient NextDoor() => _doors.Length == 1 ? _doors[0] : _doors[Interlocked.Increment(ref _turn) % (uint)_doors.Length];
 
     public Task<CallResult> PutCentre(string centreId, byte[] body, CancellationToken ct) =>
         Send(HttpMethod.Put, $"/api/v1/manage/centres/{centreId}", body, _operatorKey, null, keepBody: false, ct);
@@ -186,15 +213,15 @@ public sealed class Api : IDisposable
     public Task<CallResult> RescheduleBooking(string reference, string birthDate, byte[] body, CancellationToken ct) =>
         Send(HttpMethod.Post, $"/api/v1/bookings/{reference}/reschedule?birthDate={birthDate}", body, _portalKey, null, keepBody: false, ct);
 
-    /// <summary>The API's metrics in Prometheus' text format, which only the operator key may read.</summary>
-    public Task<CallResult> Metrics(CancellationToken ct) =>
-        Send(HttpMethod.Get, "/metrics", null, _operatorKey, null, keepBody: true, ct);
+    /// <summary>Each front door's metrics in Prometheus' text format, which only the operator key may read.</summary>
+    public Task<CallResult[]> MetricsOfEachDoor(CancellationToken ct) =>
+        Task.WhenAll(_doors.Select(door => Send(HttpMethod.Get, "/metrics", null, _operatorKey, null, keepBody: true, ct, door: door)));
 
     public Task<CallResult> Get(string path, bool portal, CancellationToken ct) =>
         Send(HttpMethod.Get, path, null, portal ? _portalKey : null, null, keepBody: false, ct);
 
     private async Task<CallResult> Send(HttpMethod method, string path, byte[]? body, string? apiKey, string? idempotencyKey, bool keepBody, CancellationToken ct,
-        Action<ReadOnlyMemory<byte>>? readBody = null)
+        Action<ReadOnlyMemory<byte>>? readBody = null, HttpClient? door = null)
     {
         using var request = new HttpRequestMessage(method, path);
         if (apiKey is not null)
@@ -212,10 +239,10 @@ public sealed class Api : IDisposable
         }
         // The client's own timeout ends at the headers; this one also bounds the body.
         using var call = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        call.CancelAfter(_http.Timeout);
+        call.CancelAfter(_timeout);
         try
         {
-            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, call.Token).ConfigureAwait(false);
+            using var response = await (door ?? NextDoor()).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, call.Token).ConfigureAwait(false);
             var status = (int)response.StatusCode;
             if (status is >= 200 and < 300)
             {

@@ -2,21 +2,26 @@ using System.Globalization;
 
 namespace Booking.LoadTests;
 
-/// <summary>CPU seconds used during a run, split between the load tool, the process that listens on the
-/// target port, the PostgreSQL server that listens on the database port (with its backends) and everything
+/// <summary>CPU seconds used during a run, split between the load tool, the processes that listen on the
+/// target ports (each silo's API of a cluster), the PostgreSQL server that listens on the database port (with its backends) and everything
 /// else on the machine. Read from /proc; empty where /proc is not there.</summary>
 public sealed class CpuSampler
 {
     private static readonly double Hz = 100.0; // USER_HZ on Linux
-    private readonly int _apiPort;
+    private readonly int[] _apiPorts;
     private readonly int? _dbPort;
     private Dictionary<string, double> _start = new();
     private double _startTotal;
     private DateTime _startedAt;
 
     public CpuSampler(int apiPort, int? dbPort)
+        : this([apiPort], dbPort)
     {
-        _apiPort = apiPort;
+    }
+
+    public CpuSampler(IEnumerable<int> apiPorts, int? dbPort)
+    {
+        _apiPorts = apiPorts.ToArray();
         _dbPort = dbPort;
     }
 
@@ -68,7 +73,7 @@ public sealed class CpuSampler
             return (result, 0);
         }
         var self = Environment.ProcessId;
-        var apiPid = ListenerPid(_apiPort);
+        var apiPids = _apiPorts.Select(ListenerPid).OfType<int>().ToHashSet();
         var pgPid = _dbPort is { } p ? ListenerPid(p) : null;
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
@@ -77,7 +82,7 @@ public sealed class CpuSampler
                 continue;
             }
             string? category = pid == self ? "load tool"
-                : pid == apiPid ? "system under test (API process)"
+                : apiPids.Contains(pid) ? "system under test (API process)"
                 : pgPid is { } pg && (pid == pg || stat.Parent == pg) ? "PostgreSQL (its server and backends)"
                 : null;
             if (category is not null)

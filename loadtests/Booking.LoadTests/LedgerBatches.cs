@@ -17,16 +17,19 @@ public sealed record LedgerScrape(
     private const string DecisionsName = "booking_ledger_batch_decisions";
     private const string DurationName = "booking_ledger_batch_duration_seconds";
     private const string FailedName = "booking_ledger_batch_failed_total";
+    private const string WaitingName = "booking_ledger_waiting";
 
     public long Batches => DecisionBuckets.Count == 0 ? 0 : DecisionBuckets[^1].Batches;
 
-    /// <summary>The writer's series in a scrape; null when the text has none (the SQL baseline, or an API without them).</summary>
+    /// <summary>The writer's series in a scrape; empty when its writer has not committed a batch yet
+    /// (only its queue's gauge is there), null when the text has none (the SQL baseline, or an API without them).</summary>
     public static LedgerScrape? Parse(string text)
     {
         var decisions = new List<(double, long)>();
         var durations = new List<(double, long)>();
         double? decisionSum = null;
         long failed = 0;
+        var writer = false;
         foreach (var raw in text.Split('\n'))
         {
             var line = raw.TrimEnd('\r');
@@ -49,15 +52,31 @@ public sealed record LedgerScrape(
                 case FailedName:
                     failed = (long)value;
                     break;
+                case WaitingName:
+                    writer = true;
+                    break;
             }
         }
-        if (decisionSum is null)
+        if (decisionSum is null && !writer)
         {
             return null;
         }
         decisions.Sort();
         durations.Sort();
-        return new LedgerScrape(decisions, decisionSum.Value, durations, failed);
+        return new LedgerScrape(decisions, decisionSum ?? 0, durations, failed);
+    }
+
+    /// <summary>The writers of several silos as one: their counts added bound by bound; null if any is unknown.</summary>
+    public static LedgerScrape? Sum(IReadOnlyList<LedgerScrape?> scrapes)
+    {
+        if (scrapes.Count == 0 || scrapes.Any(s => s is null))
+        {
+            return null;
+        }
+        static (double, long)[] Added(IEnumerable<IReadOnlyList<(double UpperBound, long Batches)>> buckets) =>
+            buckets.SelectMany(b => b).GroupBy(b => b.UpperBound).Select(g => (g.Key, g.Sum(b => b.Batches))).Order().ToArray();
+        return new LedgerScrape(Added(scrapes.Select(s => s!.DecisionBuckets)), scrapes.Sum(s => s!.Decisions),
+            Added(scrapes.Select(s => s!.DurationBuckets)), scrapes.Sum(s => s!.Failed));
     }
 
     /// <summary>A sample line: its name, its labels as written between the braces, and its value.</summary>

@@ -12,7 +12,18 @@ public sealed class Options
     public const string DefaultBaselineTarget = "http://127.0.0.1:5180";
 
     public string Scenario { get; set; } = "help";
-    public Uri Target { get; set; } = new(DefaultTarget);
+    /// <summary>The front doors of the system under test: one API, or the API of each silo of a
+    /// cluster. Seeding and the checks before a run go through the first; a run spreads its calls
+    /// over all of them, as a load balancer in front of the cluster would.</summary>
+    public IReadOnlyList<Uri> Targets { get; set; } = [new(DefaultTarget)];
+
+    /// <summary>The first front door; setting it leaves it the only one.</summary>
+    public Uri Target
+    {
+        get => Targets[0];
+        set => Targets = [value];
+    }
+
     public SystemKind System { get; set; } = SystemKind.Grains;
 
     // Seeding
@@ -95,7 +106,7 @@ public sealed class Options
             int Int() => int.Parse(Value(), CultureInfo.InvariantCulture);
             switch (name)
             {
-                case "--target": o.Target = new Uri(Value()); break;
+                case "--target": o.Targets = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(t => new Uri(t)).ToArray(); break;
                 case "--system": o.System = Value().ToLowerInvariant() switch
                 {
                     "grains" => SystemKind.Grains,
@@ -148,7 +159,12 @@ public sealed class Options
 
     private void Validate()
     {
-        RequireLoopback(Target, "--target");
+        Check(Targets.Count is >= 1 and <= 16, "--target: one to 16 front doors, separated by commas.");
+        foreach (var target in Targets)
+        {
+            RequireLoopback(target, "--target");
+        }
+        Check(Targets.Distinct().Count() == Targets.Count, "--target: each front door once.");
         RequireLoopback(BaselineTarget, "--baseline-target");
         Check(Centres is >= 1 and <= 20_000, "--centres: 1 to 20,000.");
         Check(!National || (Scenario == "compare" && !Hot), "--national: only with compare, and not with --hot.");

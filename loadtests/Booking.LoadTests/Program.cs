@@ -91,8 +91,10 @@ namespace Booking.LoadTests
             return dir;
         }
 
-        private static Api NewApi(Options o, Uri target, int? connections = null) =>
-            new(target, connections ?? o.Connections, o.PortalKey, o.OperatorKey, TimeSpan.FromSeconds(30));
+        private static Api NewApi(Options o, Uri target, int? connections = null) => NewApi(o, [target], connections);
+
+        private static Api NewApi(Options o, IReadOnlyList<Uri> targets, int? connections = null) =>
+            new(targets, connections ?? o.Connections, o.PortalKey, o.OperatorKey, TimeSpan.FromSeconds(30));
 
         private static Options For(Options o, SystemKind system)
         {
@@ -246,10 +248,15 @@ namespace Booking.LoadTests
         {
             var metrics = new Metrics((int)(o.Duration + o.Drain + 15), steadyFrom: (int)Math.Ceiling(o.Ramp));
             int? dbPort = o.Db is null ? null : new NpgsqlConnectionStringBuilder(o.Db).Port;
-            var cpu = new CpuSampler(o.Target.Port, dbPort);
-            using var api = NewApi(o, o.Target);
+            var cpu = new CpuSampler(o.Targets.Select(t => t.Port), dbPort);
+            foreach (var door in o.Targets.Skip(1))
+            {
+                using var other = NewApi(o, door, 4);
+                await RequireUp(other, ct);
+            }
+            using var api = NewApi(o, o.Targets);
             var runner = new LoadRunner(o, api, manifest, metrics);
-            Console.WriteLine($"run: {o.System} at {o.Target}, {o.Rate:N0} pairs/s offered (ramp {o.Ramp} s, {o.Duration} s), " +
+            Console.WriteLine($"run: {o.System} at {string.Join(", ", o.Targets)}, {o.Rate:N0} pairs/s offered (ramp {o.Ramp} s, {o.Duration} s), " +
                               $"{manifest.Centres.Count} centres{(o.Hot ? " (hot)" : "")}, browse {o.Browse}/booking, search {o.SearchesPerBooking}/booking, cancel {o.Cancel:P0}, reschedule {o.Reschedule:P0}" +
                               $"{(o.SupplyCut ? ", supply cut at half time" : "")}; in-flight cap {o.MaxInFlight:N0}, {o.Connections} connections");
             var ledgerBefore = await ReadLedger(api, ct);
@@ -303,7 +310,7 @@ namespace Booking.LoadTests
                 ["cancel"] = LatencySummary.From(metrics.Cancel.Total),
                 ["reschedule"] = LatencySummary.From(metrics.Reschedule.Total),
             };
-            var summary = new RunSummary(scenario, o.System.ToString().ToLowerInvariant(), o.Target.ToString(), DateTimeOffset.UtcNow.AddSeconds(-metrics.Elapsed),
+            var summary = new RunSummary(scenario, o.System.ToString().ToLowerInvariant(), string.Join(", ", o.Targets), DateTimeOffset.UtcNow.AddSeconds(-metrics.Elapsed),
                 Report.Commit(RepoRoot()), Report.Machine(), "booking-loadtests " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
                 o.Rate, o.Ramp, o.Duration, manifest.Centres.Count, o.Hot, manifest.StockFactor,
                 metrics.Offered.Sum(), metrics.Dropped.Sum(), metrics.Confirmed.Sum(),
@@ -318,11 +325,12 @@ namespace Booking.LoadTests
             static double LastActive(long[] series) => Array.FindLastIndex(series, v => v > 0) + 1;
         }
 
-        /// <summary>The writer's series from the target's /metrics; null where it has none (the SQL baseline).</summary>
+        /// <summary>The writers' series from each front door's /metrics (each silo has its own writer),
+        /// added up; null where a door has none (the SQL baseline).</summary>
         private static async Task<LedgerScrape?> ReadLedger(Api api, CancellationToken ct)
         {
-            var scrape = await api.Metrics(ct);
-            return scrape.Ok && scrape.Body is { } body ? LedgerScrape.Parse(Encoding.UTF8.GetString(body)) : null;
+            var scrapes = await api.MetricsOfEachDoor(ct);
+            return LedgerScrape.Sum(scrapes.Select(s => s.Ok && s.Body is { } body ? LedgerScrape.Parse(Encoding.UTF8.GetString(body)) : null).ToArray());
         }
 
         public static void PrintSummary(RunSummary s)

@@ -59,6 +59,30 @@ public sealed class LedgerBatchesTests
     }
 
     [Fact]
+    public void A_writer_without_a_batch_yet_is_an_empty_scrape()
+    {
+        var scrape = LedgerScrape.Parse("# TYPE booking_ledger_waiting gauge\nbooking_ledger_waiting{otel_scope_name=\"Booking.Engine\"} 0\n")!;
+
+        Assert.Equal((0L, 0.0, 0L), (scrape.Batches, scrape.Decisions, scrape.Failed));
+        Assert.Empty(scrape.DecisionBuckets);
+    }
+
+    [Fact]
+    public void The_writers_of_several_silos_add_up_bound_by_bound()
+    {
+        var first = LedgerScrape.Parse(Scrape([2, 5, 9, 10, 10], 31, [4, 8, 10, 10], failed: 1));
+        var second = LedgerScrape.Parse(Scrape([1, 1, 3, 4, 4], 12, [0, 2, 3, 4], failed: null));
+        var idle = LedgerScrape.Parse("booking_ledger_waiting{otel_scope_name=\"Booking.Engine\"} 0\n");
+
+        var both = LedgerScrape.Sum([first, second, idle])!;
+
+        Assert.Equal(new (double, long)[] { (1, 3), (2, 6), (4, 12), (8, 14), (double.PositiveInfinity, 14) }, both.DecisionBuckets);
+        Assert.Equal(new (double, long)[] { (0.001, 4), (0.002, 10), (0.005, 13), (double.PositiveInfinity, 14) }, both.DurationBuckets);
+        Assert.Equal((14L, 43.0, 1L), (both.Batches, both.Decisions, both.Failed));
+        Assert.Null(LedgerScrape.Sum([first, null]));
+    }
+
+    [Fact]
     public void Nothing_between_two_equal_scrapes_and_nothing_without_both()
     {
         var scrape = LedgerScrape.Parse(Scrape([2, 5, 9, 10, 10], 31, [4, 8, 10, 10], failed: 0));

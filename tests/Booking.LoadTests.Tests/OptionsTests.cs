@@ -35,6 +35,27 @@ public class OptionsTests
     }
 
     [Fact]
+    public void Several_front_doors_are_taken_in_order_the_first_being_the_target()
+    {
+        var o = Options.Parse(["run", "--target", "http://127.0.0.1:5080, http://127.0.0.1:5081"]);
+
+        Assert.Equal([new Uri("http://127.0.0.1:5080"), new Uri("http://127.0.0.1:5081")], o.Targets);
+        Assert.Equal(new Uri("http://127.0.0.1:5080"), o.Target);
+        o.Target = new Uri("http://127.0.0.1:5180");
+        Assert.Equal([new Uri("http://127.0.0.1:5180")], o.Targets);
+    }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:5080,http://10.0.0.5:5081", "--target must be a loopback address")]
+    [InlineData("http://127.0.0.1:5080,http://127.0.0.1:5080", "--target: each front door once.")]
+    [InlineData(",", "--target: one to 16 front doors")]
+    public void A_list_of_front_doors_is_refused_whole_for_one_wrong_member(string targets, string message)
+    {
+        var e = Assert.Throws<ArgumentException>(() => Options.Parse(["run", "--target", targets]));
+        Assert.StartsWith(message, e.Message);
+    }
+
+    [Fact]
     public void Values_in_range_are_parsed()
     {
         var o = Options.Parse(["Run", "--rate", "1500.5", "--ramp", "5", "--duration", "30", "--system", "baseline",
