@@ -81,11 +81,7 @@ public sealed class CpuSampler
             {
                 continue;
             }
-            string? category = pid == self ? "load tool"
-                : apiPids.Contains(pid) ? "system under test (API process)"
-                : pgPid is { } pg && (pid == pg || stat.Parent == pg) ? "PostgreSQL (its server and backends)"
-                : null;
-            if (category is not null)
+            if (CategoryOf(pid, stat.Parent, self, apiPids, pgPid) is { } category)
             {
                 // Backends that ended during the run leave /proc; the postmaster has reaped them, and
                 // their CPU is in its children's time, so the server's share counts that too.
@@ -107,6 +103,14 @@ public sealed class CpuSampler
         }
         return (result, total);
     }
+
+    /// <summary>Where a process's CPU counts: the tool itself, any process listening on a target port
+    /// (each silo's API), the PostgreSQL server with its backends (its children), or nowhere by name.</summary>
+    public static string? CategoryOf(int pid, int parent, int self, IReadOnlySet<int> apiPids, int? pgPid) =>
+        pid == self ? "load tool"
+        : apiPids.Contains(pid) ? "system under test (API process)"
+        : pgPid is { } pg && (pid == pg || parent == pg) ? "PostgreSQL (its server and backends)"
+        : null;
 
     private static ProcessStat? ReadStat(int pid)
     {

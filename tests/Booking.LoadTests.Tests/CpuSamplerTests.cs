@@ -21,6 +21,20 @@ public sealed class CpuSamplerTests
     }
 
     [Fact]
+    public void Every_front_door_s_process_is_the_system_under_test_and_postgres_children_are_postgres()
+    {
+        var apis = new HashSet<int> { 300, 301 };
+
+        Assert.Equal("system under test (API process)", CpuSampler.CategoryOf(300, 1, self: 100, apis, pgPid: 200));
+        Assert.Equal("system under test (API process)", CpuSampler.CategoryOf(301, 1, self: 100, apis, pgPid: 200));
+        Assert.Equal("load tool", CpuSampler.CategoryOf(100, 1, self: 100, apis, pgPid: 200));
+        Assert.Equal("PostgreSQL (its server and backends)", CpuSampler.CategoryOf(200, 1, self: 100, apis, pgPid: 200));
+        Assert.Equal("PostgreSQL (its server and backends)", CpuSampler.CategoryOf(250, 200, self: 100, apis, pgPid: 200));
+        Assert.Null(CpuSampler.CategoryOf(302, 300, self: 100, apis, pgPid: 200));
+        Assert.Null(CpuSampler.CategoryOf(250, 200, self: 100, apis, pgPid: null));
+    }
+
+    [Fact]
     public void A_pair_costs_each_process_its_cores_times_the_window_over_the_pairs()
     {
         var cores = new Dictionary<string, double> { ["api"] = 1.25, ["machine total"] = 1.9 };
