@@ -28,6 +28,7 @@ public static class HostingExtensions
         // Hosted services start in registration order and stop in reverse: migrations run before
         // the silo, and the writer outlives the silo so that decisions in flight still commit.
         services.AddHostedService<DatabaseMigration>();
+        services.AddHostedService(sp => new JitSettingCheck(sp.GetRequiredService<ILogger<JitSettingCheck>>()));
         services.AddBookingGrains();
 
         builder.UseOrleans(silo =>
