@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Net;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Booking.Api.Tests;
 
@@ -34,6 +36,15 @@ public sealed partial class MetricsTests(ApiFixture api) : IClassFixture<ApiFixt
         Assert.Contains("booking_ledger_waiting{", after, StringComparison.Ordinal);
         Assert.Contains("http_server_request_duration_seconds_bucket{", after, StringComparison.Ordinal);
         Assert.Contains("dotnet_gc_collections_total{", after, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_hosting_s_request_log_is_off_so_that_no_request_starts_an_activity_for_it()
+    {
+        // ASP.NET Core starts an Activity for every request while this logger is enabled at any level.
+        var logger = api.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Microsoft.AspNetCore.Hosting.Diagnostics");
+
+        Assert.False(logger.IsEnabled(LogLevel.Critical));
     }
 
     /// <summary>A sample's value; 0 for a series not yet exported (no batch since the host started).</summary>
