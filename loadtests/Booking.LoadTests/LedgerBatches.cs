@@ -30,14 +30,8 @@ public sealed record LedgerScrape(
         double? decisionSum = null;
         long failed = 0;
         var writer = false;
-        foreach (var raw in text.Split('\n'))
+        foreach (var (name, labels, value) in PrometheusText.Samples(text))
         {
-            var line = raw.TrimEnd('\r');
-            if (line.Length == 0 || line[0] == '#')
-            {
-                continue;
-            }
-            var (name, labels, value) = Sample(line);
             switch (name)
             {
                 case DecisionsName + "_bucket":
@@ -79,37 +73,8 @@ public sealed record LedgerScrape(
             Added(scrapes.Select(s => s!.DurationBuckets)), scrapes.Sum(s => s!.Failed));
     }
 
-    /// <summary>A sample line: its name, its labels as written between the braces, and its value.</summary>
-    private static (string Name, string Labels, double Value) Sample(string line)
-    {
-        var brace = line.IndexOf('{', StringComparison.Ordinal);
-        var space = line.IndexOf(' ', StringComparison.Ordinal);
-        if (brace >= 0 && (space < 0 || brace < space))
-        {
-            var close = line.LastIndexOf('}');
-            return (line[..brace], line[(brace + 1)..close], Number(line[(close + 1)..].Trim().Split(' ')[0]));
-        }
-        return (line[..space], "", Number(line[(space + 1)..].Trim().Split(' ')[0]));
-    }
-
-    private static double UpperBound(string labels)
-    {
-        const string le = "le=\"";
-        var at = labels.IndexOf(le, StringComparison.Ordinal);
-        if (at < 0)
-        {
-            throw new FormatException($"A histogram bucket without its bound: {{{labels}}}");
-        }
-        var start = at + le.Length;
-        return Number(labels[start..labels.IndexOf('"', start)]);
-    }
-
-    private static double Number(string text) => text switch
-    {
-        "+Inf" => double.PositiveInfinity,
-        "-Inf" => double.NegativeInfinity,
-        _ => double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture),
-    };
+    private static double UpperBound(string labels) =>
+        PrometheusText.Number(PrometheusText.Label(labels, "le") ?? throw new FormatException($"A histogram bucket without its bound: {{{labels}}}."));
 }
 
 /// <summary>What the writer did between two scrapes: its batches, the decisions they carried and their

@@ -259,7 +259,7 @@ namespace Booking.LoadTests
             Console.WriteLine($"run: {o.System} at {string.Join(", ", o.Targets)}, {o.Rate:N0} pairs/s offered (ramp {o.Ramp} s, {o.Duration} s), " +
                               $"{manifest.Centres.Count} centres{(o.Hot ? " (hot)" : "")}, browse {o.Browse}/booking, search {o.SearchesPerBooking}/booking, cancel {o.Cancel:P0}, reschedule {o.Reschedule:P0}" +
                               $"{(o.SupplyCut ? ", supply cut at half time" : "")}; in-flight cap {o.MaxInFlight:N0}, {o.Connections} connections");
-            var ledgerBefore = await ReadLedger(api, ct);
+            var (ledgerBefore, collectorBefore) = await ReadApiMetrics(api, ct);
             using var toolPauses = new ToolPauseListener();
             cpu.Start();
             var work = runner.Run();
@@ -270,7 +270,9 @@ namespace Booking.LoadTests
             }
             var cpuUse = cpu.Stop();
             var pauses = toolPauses.Read();
-            var ledger = LedgerBatches.Between(ledgerBefore, await ReadLedger(api, ct));
+            var (ledgerAfter, collectorAfter) = await ReadApiMetrics(api, ct);
+            var ledger = LedgerBatches.Between(ledgerBefore, ledgerAfter);
+            var apiCollections = ApiCollections.Between(collectorBefore, collectorAfter, Math.Round(cpu.Seconds, 1));
 
             var confirmed = runner.ConfirmedReferences.ToArray();
             await File.WriteAllLinesAsync(Path.Combine(dir, $"{name}-refs.txt"), confirmed, ct);
@@ -317,7 +319,7 @@ namespace Booking.LoadTests
                 Math.Round(metrics.Offered.Skip(steadyFrom).Take(steadySeconds).Sum() / (double)steadySeconds),
                 Math.Round(metrics.Confirmed.Skip(steadyFrom).Take(steadySeconds).Sum() / (double)steadySeconds),
                 Math.Round(metrics.Confirmed.Sum() / Math.Max(o.Duration, LastActive(metrics.Confirmed))),
-                new SortedDictionary<string, long>(metrics.Outcomes, StringComparer.Ordinal), latency, cpuUse, CpuSampler.PerPair(cpuUse, cpu.Seconds, metrics.Confirmed.Sum()), pauses, seconds, runner.Notes, audit, ledger);
+                new SortedDictionary<string, long>(metrics.Outcomes, StringComparer.Ordinal), latency, cpuUse, CpuSampler.PerPair(cpuUse, cpu.Seconds, metrics.Confirmed.Sum()), pauses, seconds, runner.Notes, audit, ledger, apiCollections);
             await Report.Write(summary, dir, name);
             return (summary, confirmed);
 
@@ -325,12 +327,13 @@ namespace Booking.LoadTests
             static double LastActive(long[] series) => Array.FindLastIndex(series, v => v > 0) + 1;
         }
 
-        /// <summary>The writers' series from each front door's /metrics (each silo has its own writer),
-        /// added up; null where a door has none (the SQL baseline).</summary>
-        private static async Task<LedgerScrape?> ReadLedger(Api api, CancellationToken ct)
+        /// <summary>The writers' and the collectors' series from each front door's /metrics (each silo
+        /// has its own), added up; null where a door has none (the SQL baseline).</summary>
+        private static async Task<(LedgerScrape? Ledger, CollectorScrape? Collector)> ReadApiMetrics(Api api, CancellationToken ct)
         {
-            var scrapes = await api.MetricsOfEachDoor(ct);
-            return LedgerScrape.Sum(scrapes.Select(s => s.Ok && s.Body is { } body ? LedgerScrape.Parse(Encoding.UTF8.GetString(body)) : null).ToArray());
+            var texts = (await api.MetricsOfEachDoor(ct)).Select(s => s.Ok && s.Body is { } body ? Encoding.UTF8.GetString(body) : null).ToArray();
+            return (LedgerScrape.Sum(texts.Select(t => t is null ? null : LedgerScrape.Parse(t)).ToArray()),
+                CollectorScrape.Sum(texts.Select(t => t is null ? null : CollectorScrape.Parse(t)).ToArray()));
         }
 
         public static void PrintSummary(RunSummary s)
@@ -359,6 +362,10 @@ namespace Booking.LoadTests
             if (s.Ledger is { } ledger)
             {
                 Console.WriteLine("ledger writer (the API's /metrics): " + ledger.Text());
+            }
+            if (s.ApiCollections is { } collections)
+            {
+                Console.WriteLine("API's own GC (its /metrics): " + collections.Text());
             }
             Console.WriteLine("load tool's own GC: " + Report.ToolPausesText(s.ToolPauses));
             foreach (var n in s.Notes)

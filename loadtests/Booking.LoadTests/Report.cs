@@ -21,7 +21,7 @@ public sealed record RunSummary(
     long Offered, long Dropped, long Confirmed, double OfferedPerSecondSteady, double ConfirmedPerSecondSteady, double ConfirmedPerSecondOverall,
     IReadOnlyDictionary<string, long> Outcomes, IReadOnlyDictionary<string, LatencySummary> Latency,
     IReadOnlyDictionary<string, double> CpuCores, IReadOnlyDictionary<string, double> CpuMicrosecondsPerPair, ToolGcPauses ToolPauses,
-    IReadOnlyList<SecondSample> Seconds, IReadOnlyList<string> Notes, AuditResult? Audit, LedgerBatches? Ledger)
+    IReadOnlyList<SecondSample> Seconds, IReadOnlyList<string> Notes, AuditResult? Audit, LedgerBatches? Ledger, ApiCollections? ApiCollections)
 {
     public long BookingErrors => Outcomes.Where(o => o.Key.StartsWith("book ", StringComparison.Ordinal) && o.Key != "book 201" && !o.Key.StartsWith("book dropped", StringComparison.Ordinal)).Sum(o => o.Value);
 }
@@ -178,6 +178,10 @@ public static class Report
         if (s.Ledger is { } ledger)
         {
             b.Append("<h2>The API's group-commit writer (its /metrics)</h2><p>").Append(E(ledger.Text())).Append("</p>");
+        }
+        if (s.ApiCollections is { } collections)
+        {
+            b.Append("<h2>The API's own collections (its /metrics)</h2><p>").Append(E(collections.Text())).Append("</p>");
         }
         b.Append("<h2>The load tool's own collections</h2><p>").Append(E(ToolPausesText(s.ToolPauses))).Append("</p>");
         if (s.Notes.Count > 0)
