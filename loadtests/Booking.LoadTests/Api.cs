@@ -133,7 +133,6 @@ public sealed class Api : IDisposable
         _portalKey = portalKey;
         _operatorKey = operatorKey;
         Target = targets[0];
-        Targets = targets;
     }
 
     private static HttpClient Door(Uri target, int connections, TimeSpan timeout)
@@ -155,8 +154,6 @@ public sealed class Api : IDisposable
 
     /// <summary>The first front door: the one seeding and the checks go through.</summary>
     public Uri Target { get; }
-
-    public IReadOnlyList<Uri> Targets { get; }
 
     public void Dispose()
     {

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
@@ -14,62 +13,20 @@ public sealed class ApiCallTests : IAsyncDisposable
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
     private static readonly DateOnly Today = new(2030, 3, 5);
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-    private readonly CancellationTokenSource _stop = new();
+    private readonly ScriptedHttpServer _server = new();
     private readonly TaskCompletionSource _never = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _connections;
-
-    public ApiCallTests() => _listener.Start();
-
-    private Uri Target => new($"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}");
-
-    /// <summary>Answers every request on every connection with <paramref name="answer"/>.</summary>
-    private void Serve(Func<NetworkStream, Task> answer) => _ = Task.Run(async () =>
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            var client = await _listener.AcceptTcpClientAsync(_stop.Token);
-            Interlocked.Increment(ref _connections);
-            _ = Task.Run(async () =>
-            {
-                using (client)
-                {
-                    var stream = client.GetStream();
-                    while (await ReadRequestHead(stream))
-                    {
-                        await answer(stream);
-                    }
-                }
-            });
-        }
-    });
-
-    private static async Task<bool> ReadRequestHead(NetworkStream stream)
-    {
-        var seen = new List<byte>();
-        var one = new byte[1];
-        while (!(seen.Count >= 4 && seen[^4] == '\r' && seen[^3] == '\n' && seen[^2] == '\r' && seen[^1] == '\n'))
-        {
-            if (await stream.ReadAsync(one) == 0)
-            {
-                return false;
-            }
-            seen.Add(one[0]);
-        }
-        return true;
-    }
 
     private static byte[] Head(int contentLength) =>
         Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {contentLength}\r\n\r\n");
 
-    private Api Client(TimeSpan timeout) => new(Target, 4, "portal-key", "operator-key", timeout);
+    private Api Client(TimeSpan timeout) => new(_server.Target, 4, "portal-key", "operator-key", timeout);
 
     [Fact]
     public async Task A_body_the_tool_does_not_keep_is_read_to_its_end_and_the_connection_serves_the_next_call()
     {
         var body = Enumerable.Range(0, 300_000).Select(i => (byte)('a' + i % 26)).ToArray();
         var answered = 0;
-        Serve(async stream =>
+        _server.Serve(async stream =>
         {
             await stream.WriteAsync(Head(body.Length));
             await stream.WriteAsync(body);
@@ -83,7 +40,7 @@ public sealed class ApiCallTests : IAsyncDisposable
         Assert.Equal((200, null, null), (first.Status, first.ProblemType, first.Body));
         Assert.Equal((200, null, null), (second.Status, second.ProblemType, second.Body));
         Assert.Equal(2, answered);
-        Assert.Equal(1, _connections);
+        Assert.Equal(1, _server.Connections);
     }
 
     /// <summary>A city centre's week and more: 3,000 slots, about 200 KB, with and without a length.</summary>
@@ -98,7 +55,7 @@ public sealed class ApiCallTests : IAsyncDisposable
             + "\",\"remaining\":" + (1 + i % 7)
             + ",\"secondDose\":{\"earliest\":\"2030-03-26T09:00:00+01:00\",\"latest\":\"2030-04-23T11:00:00+02:00\"}}";
         var json = Encoding.UTF8.GetBytes("[" + string.Join(",", Enumerable.Range(0, 3_000).Select(Slot)) + "]");
-        Serve(async stream =>
+        _server.Serve(async stream =>
         {
             if (!chunked)
             {
@@ -129,7 +86,7 @@ public sealed class ApiCallTests : IAsyncDisposable
     [Fact]
     public async Task A_body_that_stalls_after_its_headers_times_out()
     {
-        Serve(async stream =>
+        _server.Serve(async stream =>
         {
             await stream.WriteAsync(Head(1_000));
             await stream.WriteAsync("[{\"start\""u8.ToArray());
@@ -145,7 +102,7 @@ public sealed class ApiCallTests : IAsyncDisposable
     [Fact]
     public async Task A_body_cut_off_after_its_headers_is_an_http_error()
     {
-        Serve(async stream =>
+        _server.Serve(async stream =>
         {
             await stream.WriteAsync(Head(1_000));
             await stream.WriteAsync("[{\"start\""u8.ToArray());
@@ -173,7 +130,7 @@ public sealed class ApiCallTests : IAsyncDisposable
     private async Task CheckSeeded(int status, string body)
     {
         var bytes = Encoding.UTF8.GetBytes(body);
-        Serve(async stream =>
+        _server.Serve(async stream =>
         {
             await stream.WriteAsync(Encoding.ASCII.GetBytes(
                 $"HTTP/1.1 {status} {(status == 404 ? "Not Found" : "OK")}\r\nContent-Type: application/json\r\nContent-Length: {bytes.Length}\r\n\r\n"));
@@ -181,14 +138,12 @@ public sealed class ApiCallTests : IAsyncDisposable
         });
         using var api = Client(Deadline);
         var centre = new SeededCentre("n-0001", "Centre", "Reims", "51100", 49.3, 4.0, "Europe/Paris", 2, 10, [], ["pfizer"], 1, false, []);
-        await Scenarios.RequireSeeded(api, new SeedManifest("grains", Target.ToString(), "n", false, DateTimeOffset.UtcNow, 1, [centre]), CancellationToken.None);
+        await Scenarios.RequireSeeded(api, new SeedManifest("grains", _server.Target.ToString(), "n", false, DateTimeOffset.UtcNow, 1, [centre]), CancellationToken.None);
     }
 
     public async ValueTask DisposeAsync()
     {
         _never.TrySetResult();
-        await _stop.CancelAsync();
-        _listener.Stop();
-        _stop.Dispose();
+        await _server.DisposeAsync();
     }
 }
