@@ -6,7 +6,19 @@ using Microsoft.Extensions.Logging;
 
 namespace Booking.Api.Tests;
 
+/// <summary>
+/// OpenTelemetry listens to meters by name across the whole process, so a host's /metrics also
+/// counts the writers of every other test host alive at the time, and loses their counts when they
+/// stop. These tests run alone, after the parallel ones, when no other host is starting or stopping.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class MetricsAlone
+{
+    public const string Name = "metrics, with no other host running";
+}
+
 /// <summary>/metrics: the group-commit writer's batches, requests and the runtime, for the operator key only.</summary>
+[Collection(MetricsAlone.Name)]
 public sealed partial class MetricsTests(ApiFixture api) : IClassFixture<ApiFixture>
 {
     [Fact]
